@@ -1,0 +1,11 @@
+"""Request bodies of the operator routes."""
+
+from __future__ import annotations
+
+from navigator.api.types import IsoDate, PositiveKopecks, Strict
+
+
+class PeriodIn(Strict):
+    starts_on: IsoDate
+    ends_on: IsoDate
+    nominal_kopecks: PositiveKopecks

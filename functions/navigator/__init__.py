@@ -1,0 +1,1 @@
+"""Navigator's shared package: domain rules, data store and API plumbing."""

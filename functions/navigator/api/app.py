@@ -1,0 +1,155 @@
+"""The REST resolver, set up once: roles per route, body limits, errors in the envelope."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import PynamoDBException
+
+from navigator.api import errors
+from navigator.api.auth import Caller, caller_from_event
+from navigator.domain.errors import (
+    DomainError,
+    Forbidden,
+    PayloadTooLarge,
+    StoreUnavailable,
+    Unauthenticated,
+)
+
+MAX_BODY_BYTES = 64 * 1024
+PUBLIC: frozenset[str] = frozenset()
+
+logger = Logger()
+metrics = Metrics()
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+class Api:
+    """One function's routes, each declared with the Cognito groups that may call it."""
+
+    def __init__(self) -> None:
+        self.app = APIGatewayRestResolver(
+            enable_validation=True, serializer=errors.dumps, strip_prefixes=None
+        )
+        self.roles: dict[tuple[str, str], frozenset[str]] = {}
+        self._register_error_handlers()
+
+    def route(self, method: str, path: str, roles: frozenset[str] | set[str] = PUBLIC, **kw: Any):
+        """Register a route; `roles` empty means public (any token is ignored)."""
+        resource = re.sub(r"<(\w+)>", r"{\1}", path)
+        self.roles[(method.upper(), resource)] = frozenset(roles)
+        return self.app.route(path, method.upper(), **kw)
+
+    def get(self, path: str, roles: frozenset[str] | set[str] = PUBLIC, **kw: Any):
+        return self.route("GET", path, roles, **kw)
+
+    def post(self, path: str, roles: frozenset[str] | set[str] = PUBLIC, **kw: Any):
+        return self.route("POST", path, roles, **kw)
+
+    def put(self, path: str, roles: frozenset[str] | set[str] = PUBLIC, **kw: Any):
+        return self.route("PUT", path, roles, **kw)
+
+    def patch(self, path: str, roles: frozenset[str] | set[str] = PUBLIC, **kw: Any):
+        return self.route("PATCH", path, roles, **kw)
+
+    def caller(self) -> Caller:
+        """The authenticated caller of the current request (routes with roles only)."""
+        caller = caller_from_event(self.app.current_event.raw_event)
+        if caller is None:
+            raise Unauthenticated()
+        return caller
+
+    def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """Authentication, then the route's role, then the body's size, then the route itself."""
+        try:
+            self._precheck(event)
+        except DomainError as refusal:
+            return errors.proxy_result(refusal)
+        return self.app.resolve(_as_json(event), context)
+
+    def lambda_handler(self) -> Handler:
+        @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+        @metrics.log_metrics(raise_on_empty_metrics=False)
+        def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            return self.handle(event, context)
+
+        return handler
+
+    def _precheck(self, event: dict[str, Any]) -> None:
+        roles = self.roles.get(
+            (str(event.get("httpMethod", "")).upper(), event.get("resource", ""))
+        )
+        if roles:
+            caller = caller_from_event(event)
+            if caller is None:
+                raise Unauthenticated()
+            if not roles & caller.groups:
+                raise Forbidden("This route is not open to your role.")
+        if _body_size(event) > MAX_BODY_BYTES:
+            raise PayloadTooLarge()
+
+    def _register_error_handlers(self) -> None:
+        app = self.app
+
+        @app.exception_handler(DomainError)
+        def _domain(error: DomainError) -> Response:
+            return errors.response_for(error)
+
+        @app.exception_handler(RequestValidationError)
+        def _invalid(error: RequestValidationError) -> Response:
+            problems = list(error.errors())
+            if errors.is_malformed_json(problems):
+                return errors.error_response(400, "bad_request", "The body is not valid JSON.")
+            return errors.error_response(
+                422,
+                "validation_error",
+                "The request failed validation.",
+                errors.validation_details(problems),
+            )
+
+        @app.exception_handler([ClientError, BotoCoreError, PynamoDBException])
+        def _store(error: Exception) -> Response:
+            logger.warning("store unavailable", extra={"error": type(error).__name__})
+            return errors.response_for(StoreUnavailable())
+
+        @app.not_found
+        def _not_found(_: Exception) -> Response:
+            return errors.error_response(404, "not_found", "No such route.")
+
+        @app.exception_handler(Exception)
+        def _bug(error: Exception) -> Response:
+            logger.exception("unhandled error")
+            return errors.error_response(500, "internal_error", "An internal error occurred.")
+
+
+def _as_json(event: dict[str, Any]) -> dict[str, Any]:
+    """Bodies are JSON whatever Content-Type says (curl -d sends a form type)."""
+    if not event.get("body"):
+        return event
+    headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() != "content-type"}
+    headers["content-type"] = "application/json"
+    multi = {
+        k: v
+        for k, v in (event.get("multiValueHeaders") or {}).items()
+        if k.lower() != "content-type"
+    }
+    multi["content-type"] = ["application/json"]
+    return {**event, "headers": headers, "multiValueHeaders": multi}
+
+
+def _body_size(event: dict[str, Any]) -> int:
+    body = event.get("body")
+    if not body:
+        return 0
+    if event.get("isBase64Encoded"):
+        return len(base64.b64decode(body))
+    return len(body.encode("utf-8")) if isinstance(body, str) else len(body)

@@ -1,0 +1,48 @@
+"""Field types shared by the request models: API.md's validation table, once."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+Direction = Literal[
+    "technical", "natural_science", "physical_sports", "arts", "tourism", "social_humanitarian"
+]
+Funding = Literal["certificate", "free"]
+Status = Literal["draft", "published", "archived"]
+
+Title = Annotated[str, Field(min_length=1, max_length=200)]
+Description = Annotated[str, Field(max_length=5000)]
+Address = Annotated[str, Field(max_length=300)]
+Municipality = Annotated[str, Field(min_length=1, max_length=100)]
+FullName = Annotated[str, Field(min_length=1, max_length=200)]
+Age = Annotated[int, Field(ge=0, le=18)]
+Kopecks = Annotated[int, Field(ge=0, le=10**12)]
+PositiveKopecks = Annotated[int, Field(ge=1, le=10**12)]
+Capacity = Annotated[int, Field(ge=1, le=10_000)]
+Month = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+# A new object's id in a path (PUT /periods/{period_id}); reads take any string and 404.
+NewIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+Limit = Annotated[int, Field(ge=1, le=100)]
+SearchText = Annotated[str, Field(max_length=200)]
+
+
+def _real_date(text: str) -> str:
+    try:
+        date.fromisoformat(text)
+    except ValueError as error:
+        raise ValueError("must be a real date YYYY-MM-DD") from error
+    return text
+
+
+IsoDate = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), AfterValidator(_real_date)]
+
+
+class Strict(BaseModel):
+    """Request bodies: no coercion, no unknown fields."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")

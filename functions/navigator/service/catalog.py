@@ -1,0 +1,110 @@
+"""Catalog use cases: providers, their programs, and the public list."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from navigator.api.auth import Caller
+from navigator.api.cursor import decode_cursor, encode_cursor
+from navigator.domain import catalog as rules
+from navigator.domain.calendar import now_utc_iso
+from navigator.domain.errors import Conflict, Forbidden, NotFound
+from navigator.store import catalog as store
+from navigator.store.catalog_snapshot import snapshot
+
+UPDATE_ATTEMPTS = 5
+
+
+def create_provider(provider: dict[str, Any]) -> dict[str, Any]:
+    return store.create_provider(provider, now_utc_iso())
+
+
+def get_provider(provider_id: str) -> dict[str, Any]:
+    return store.get_provider(provider_id).view()
+
+
+def create_program(caller: Caller, fields: dict[str, Any]) -> dict[str, Any]:
+    program = {"status": "published", "description": "", "address": "", **fields}
+    rules.check_program(program)
+    if not caller.provider_id:
+        raise Forbidden("Your account is not linked to a provider.", code="provider_not_registered")
+    try:
+        provider = store.get_provider(caller.provider_id)
+    except NotFound as error:
+        raise Forbidden(
+            "Your provider is not registered.", code="provider_not_registered"
+        ) from error
+    program["program_id"] = "prg-" + secrets.token_hex(6)
+    program["provider_id"] = provider.provider_id
+    program["provider_name"] = provider.name
+    item = store.put_new_program(program, now_utc_iso())
+    return rules.public_view(item.data())
+
+
+def get_published_program(program_id: str) -> dict[str, Any]:
+    item = store.get_program(program_id)
+    if item.status != "published":
+        raise NotFound("No such program.")
+    return rules.public_view(item.data())
+
+
+def update_program(caller: Caller, program_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    for _ in range(UPDATE_ATTEMPTS):
+        item = store.get_program(program_id)
+        if item.provider_id != caller.provider_id:
+            raise Forbidden("This program belongs to another provider.")
+        current = item.data()
+        merged = {**current, **changes}
+        rules.check_program(merged)
+        _check_conflicts(current, changes)
+        real_changes = {k: v for k, v in changes.items() if current.get(k) != v}
+        if not real_changes or store.update_program(item, real_changes, now_utc_iso()):
+            return rules.public_view({**current, **real_changes})
+    raise Conflict("The program is changing too fast; please retry.", code="concurrent_update")
+
+
+def _check_conflicts(current: dict[str, Any], changes: dict[str, Any]) -> None:
+    if "capacity" in changes and changes["capacity"] < current["seats_taken"]:
+        raise Conflict(
+            "Capacity can't go below the seats already taken.",
+            code="capacity_below_taken",
+            details={"seats_taken": current["seats_taken"]},
+        )
+    frozen = [
+        name
+        for name in rules.FROZEN_WHILE_ENROLLED
+        if name in changes and changes[name] != current[name]
+    ]
+    if frozen and current.get("active_enrollments", 0) > 0:
+        raise Conflict(
+            "The program has active enrollments; its funding and months can't change.",
+            code="program_has_enrollments",
+            details={"fields": frozen},
+        )
+
+
+def provider_programs(
+    caller: Caller, provider_id: str, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    store.get_provider(provider_id)
+    if not caller.is_operator and caller.provider_id != provider_id:
+        raise Forbidden("These are another provider's programs.")
+    query = {"provider_programs": provider_id}
+    after = decode_cursor(cursor, query) if cursor else None
+    items, next_after = store.provider_programs_page(provider_id, limit, after)
+    return {
+        "items": [rules.public_view(item.data()) for item in items],
+        "next_cursor": encode_cursor(query, next_after) if next_after else None,
+    }
+
+
+def list_programs(flt: rules.CatalogFilter, limit: int, cursor: str | None) -> dict[str, Any]:
+    query = {"catalog": flt.fingerprint()}
+    after = decode_cursor(cursor, query) if cursor else None
+    words = rules.query_words(flt.q) if flt.q else []
+    programs, next_after = snapshot().page(flt, words, limit, after)
+    return {
+        "items": [rules.public_view(p) for p in programs],
+        "next_cursor": encode_cursor(query, next_after) if next_after else None,
+    }

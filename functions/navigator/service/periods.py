@@ -1,0 +1,46 @@
+"""Operator use cases for funding periods."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from navigator.domain.calendar import now_utc_iso
+from navigator.domain.errors import Conflict
+from navigator.domain.periods import check_period, overlapping
+from navigator.store import periods as store
+
+WRITE_ATTEMPTS = 5
+
+
+def list_periods() -> list[dict[str, Any]]:
+    return [p.view() for p in store.read_periods()[1]]
+
+
+def put_period(period_id: str, starts_on: str, ends_on: str, nominal: int) -> dict[str, Any]:
+    check_period(starts_on, ends_on)
+    period = {
+        "period_id": period_id,
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "nominal_kopecks": nominal,
+    }
+    for _ in range(WRITE_ATTEMPTS):
+        version, periods = store.read_periods()
+        current = next((p for p in periods if p.period_id == period_id), None)
+        dates_change = current is not None and (
+            current.starts_on != starts_on or current.ends_on != ends_on
+        )
+        if current is not None and current.in_use and dates_change:
+            raise Conflict(
+                "Certificates exist in this period; its dates can't change.", code="period_in_use"
+            )
+        clash = overlapping(period_id, starts_on, ends_on, [p.view() for p in periods])
+        if clash:
+            raise Conflict(
+                "The period overlaps another.", code="period_overlap", details={"periods": clash}
+            )
+        period["in_use"] = bool(current and current.in_use)
+        if store.write_period(period, version, now_utc_iso()):
+            period.pop("in_use")
+            return period
+    raise Conflict("Periods are changing concurrently; please retry.", code="concurrent_update")

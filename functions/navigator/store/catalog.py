@@ -1,0 +1,233 @@
+"""The catalog table: providers, programs, and the change feed that catalog snapshots follow."""
+
+from __future__ import annotations
+
+import time
+import zlib
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from navigator.domain.errors import Conflict, NotFound
+from navigator.store.base import TableMeta, is_condition_failure, register, unavailable_on_failure
+
+FEED_SHARDS = 8
+PROVIDER_SK = "PROVIDER"
+PROGRAM_SK = "PROGRAM"
+
+
+class ProviderPrograms(GlobalSecondaryIndex["ProgramItem"]):
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class ChangeFeed(GlobalSecondaryIndex["ProgramItem"]):
+    class Meta:
+        index_name = "changes"
+        projection = AllProjection()
+
+    chgpk = UnicodeAttribute(hash_key=True)
+    chgsk = UnicodeAttribute(range_key=True)
+
+
+@register
+class ProviderItem(Model):
+    class Meta(metaclass=TableMeta):
+        settings_field = "catalog_table"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default=PROVIDER_SK)
+    provider_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    inn = UnicodeAttribute()
+    municipality = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "provider_id": self.provider_id,
+            "name": self.name,
+            "inn": self.inn,
+            "municipality": self.municipality,
+        }
+
+
+@register
+class ProgramItem(Model):
+    class Meta(metaclass=TableMeta):
+        settings_field = "catalog_table"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default=PROGRAM_SK)
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    chgpk = UnicodeAttribute()
+    chgsk = UnicodeAttribute()
+    program_id = UnicodeAttribute()
+    provider_id = UnicodeAttribute()
+    provider_name = UnicodeAttribute()
+    title = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    direction = UnicodeAttribute()
+    municipality = UnicodeAttribute()
+    address = UnicodeAttribute(null=True)
+    age_min = NumberAttribute()
+    age_max = NumberAttribute()
+    price_per_month_kopecks = NumberAttribute()
+    start_month = UnicodeAttribute()
+    end_month = UnicodeAttribute()
+    capacity = NumberAttribute()
+    seats_taken = NumberAttribute(default=0)
+    active_enrollments = NumberAttribute(default=0)
+    funding = UnicodeAttribute()
+    status = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+    provider_programs = ProviderPrograms()
+    change_feed = ChangeFeed()
+
+    def data(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in self.get_attributes():
+            value = getattr(self, name)
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            out[name] = value
+        return out
+
+
+def program_key(program_id: str) -> str:
+    return f"PROGRAM#{program_id}"
+
+
+def provider_key(provider_id: str) -> str:
+    return f"PROVIDER#{provider_id}"
+
+
+def feed_shard(program_id: str) -> str:
+    return f"CHG#{zlib.crc32(program_id.encode()) % FEED_SHARDS}"
+
+
+def feed_position(program_id: str) -> str:
+    """Sorts by the time of the change; snapshots read past their watermark."""
+    return f"{time.time_ns() // 1_000_000:013d}#{program_id}"
+
+
+# ---------------------------------------------------------------- providers
+
+
+def create_provider(provider: dict[str, Any], created_at: str) -> dict[str, Any]:
+    item = ProviderItem(pk=provider_key(provider["provider_id"]), created_at=created_at, **provider)
+    try:
+        item.save(condition=ProviderItem.pk.does_not_exist())
+    except Exception as error:
+        if is_condition_failure(error):
+            raise Conflict("This provider_id is taken.", code="provider_exists") from error
+        raise
+    return item.view()
+
+
+def get_provider(provider_id: str) -> ProviderItem:
+    with unavailable_on_failure():
+        try:
+            return ProviderItem.get(provider_key(provider_id), PROVIDER_SK, consistent_read=True)
+        except ProviderItem.DoesNotExist as error:
+            raise NotFound("No such provider.") from error
+
+
+def provider_exists(provider_id: str) -> bool:
+    try:
+        get_provider(provider_id)
+    except NotFound:
+        return False
+    return True
+
+
+# ----------------------------------------------------------------- programs
+
+
+def put_new_program(program: dict[str, Any], now: str) -> ProgramItem:
+    program_id = program["program_id"]
+    item = ProgramItem(
+        pk=program_key(program_id),
+        gsi1pk=provider_key(program["provider_id"]),
+        gsi1sk=program_key(program_id),
+        chgpk=feed_shard(program_id),
+        chgsk=feed_position(program_id),
+        created_at=now,
+        updated_at=now,
+        seats_taken=0,
+        active_enrollments=0,
+        version=1,
+        **program,
+    )
+    with unavailable_on_failure():
+        item.save(condition=ProgramItem.pk.does_not_exist())
+    return item
+
+
+def get_program(program_id: str) -> ProgramItem:
+    with unavailable_on_failure():
+        try:
+            return ProgramItem.get(program_key(program_id), PROGRAM_SK, consistent_read=True)
+        except ProgramItem.DoesNotExist as error:
+            raise NotFound("No such program.") from error
+
+
+def update_program(item: ProgramItem, changes: dict[str, Any], now: str) -> bool:
+    """Apply `changes` if nobody changed the program since it was read; False if someone did.
+
+    The capacity and the frozen fields are re-checked by the condition, so an enrollment that
+    lands between the read and this write can't be overtaken.
+    """
+    condition = ProgramItem.version == item.version
+    if "capacity" in changes:
+        condition &= ProgramItem.seats_taken <= changes["capacity"]
+    actions = [getattr(ProgramItem, name).set(value) for name, value in changes.items()]
+    actions += [
+        ProgramItem.version.set(item.version + 1),
+        ProgramItem.updated_at.set(now),
+        ProgramItem.chgsk.set(feed_position(item.program_id)),
+    ]
+    try:
+        item.update(actions=actions, condition=condition)
+    except Exception as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
+def provider_programs_page(
+    provider_id: str, limit: int, start_after: str | None
+) -> tuple[list[ProgramItem], str | None]:
+    """One page of a provider's programs (every status), ordered by id."""
+    kwargs: dict[str, Any] = {"limit": limit}
+    if start_after:
+        kwargs["last_evaluated_key"] = {
+            "pk": {"S": program_key(start_after)},
+            "sk": {"S": PROGRAM_SK},
+            "gsi1pk": {"S": provider_key(provider_id)},
+            "gsi1sk": {"S": program_key(start_after)},
+        }
+    with unavailable_on_failure():
+        result = ProgramItem.provider_programs.query(provider_key(provider_id), **kwargs)
+        items = list(result)
+    last = result.last_evaluated_key
+    next_after = items[-1].program_id if last and items else None
+    return items, next_after
+
+
+def changed_programs(shard: int, after: str | None) -> list[ProgramItem]:
+    """Every program of a feed shard changed after `after` (all of them when None)."""
+    condition = ProgramItem.chgsk > after if after else None
+    with unavailable_on_failure():
+        return list(ProgramItem.change_feed.query(f"CHG#{shard}", range_key_condition=condition))

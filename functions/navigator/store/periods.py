@@ -1,0 +1,106 @@
+"""Funding periods, in the operations table, written under one registry item's version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from navigator.store.base import TableMeta, is_condition_failure, register, unavailable_on_failure
+
+PERIODS_PK = "PERIOD"
+REGISTRY_PK = "PERIODS"
+REGISTRY_SK = "REGISTRY"
+
+
+@register
+class PeriodItem(Model):
+    class Meta(metaclass=TableMeta):
+        settings_field = "operations_table"
+
+    pk = UnicodeAttribute(hash_key=True, default=PERIODS_PK)
+    sk = UnicodeAttribute(range_key=True)
+    period_id = UnicodeAttribute()
+    starts_on = UnicodeAttribute()
+    ends_on = UnicodeAttribute()
+    nominal_kopecks = NumberAttribute()
+    in_use = BooleanAttribute(default=False)
+    updated_at = UnicodeAttribute()
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "period_id": self.period_id,
+            "starts_on": self.starts_on,
+            "ends_on": self.ends_on,
+            "nominal_kopecks": int(self.nominal_kopecks),
+        }
+
+
+@register
+class PeriodRegistry(Model):
+    """One item whose version every period write bumps, so overlaps can't race in."""
+
+    class Meta(metaclass=TableMeta):
+        settings_field = "operations_table"
+
+    pk = UnicodeAttribute(hash_key=True, default=REGISTRY_PK)
+    sk = UnicodeAttribute(range_key=True, default=REGISTRY_SK)
+    version = NumberAttribute(default=0)
+
+
+def read_periods() -> tuple[int, list[PeriodItem]]:
+    """The registry's version and every period, read consistently."""
+    with unavailable_on_failure():
+        try:
+            version = int(
+                PeriodRegistry.get(REGISTRY_PK, REGISTRY_SK, consistent_read=True).version
+            )
+        except PeriodRegistry.DoesNotExist:
+            version = 0
+        periods = list(PeriodItem.query(PERIODS_PK, consistent_read=True))
+    return version, sorted(periods, key=lambda p: p.starts_on)
+
+
+def write_period(period: dict[str, Any], registry_version: int, now: str) -> bool:
+    """Put the period if no period changed since `registry_version` was read; else False."""
+    registry = PeriodRegistry(version=registry_version)
+    item = PeriodItem(sk=period["period_id"], updated_at=now, **period)
+    if registry_version == 0:
+        registry_condition = PeriodRegistry.pk.does_not_exist()
+    else:
+        registry_condition = PeriodRegistry.version == registry_version
+    # A period in use keeps its dates: the condition guards a certificate issued meanwhile.
+    item_condition = (PeriodItem.pk.does_not_exist()) | (
+        (PeriodItem.in_use == False)  # noqa: E712 - a DynamoDB condition, not a comparison
+        | (
+            (PeriodItem.starts_on == period["starts_on"])
+            & (PeriodItem.ends_on == period["ends_on"])
+        )
+    )
+    try:
+        with TransactWrite(connection=_connection()) as tx:
+            tx.update(
+                registry,
+                actions=[PeriodRegistry.version.set(registry_version + 1)],
+                condition=registry_condition,
+            )
+            tx.save(item, condition=item_condition)
+    except Exception as error:
+        if _cancelled_by_condition(error):
+            return False
+        raise
+    return True
+
+
+def _connection() -> Connection:
+    return PeriodItem._get_connection().connection
+
+
+def _cancelled_by_condition(error: Exception) -> bool:
+    reasons = getattr(error, "cancellation_reasons", None) or []
+    return is_condition_failure(error) or any(
+        r is not None and r.code == "ConditionalCheckFailed" for r in reasons
+    )

@@ -1,0 +1,79 @@
+"""The `navigator` command: the local stack and its tools (API.md, "Local stack")."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from infra.local.demo import (
+        DEMO_OPERATOR_SUB,
+        DEMO_PARENT_SUB,
+        DEMO_PROVIDER_SUB,
+        demo_provider_id,
+    )
+    from infra.local.stack import LocalStack
+    from infra.local.tokens import issue_token
+
+    stack = LocalStack(host=args.host, port=args.port, workers=args.workers, demo=not args.no_demo)
+    print("Starting the local stack...", flush=True)
+    stack.start()
+    print(f"DynamoDB endpoint: {stack.dynamodb_endpoint}")
+    print(f"  (other commands: export DYNAMODB_ENDPOINT={stack.dynamodb_endpoint})")
+    print(f"API: {stack.url}")
+    if not args.no_demo:
+        print("Demo tokens (valid for 7 days):")
+        print(f"  PARENT_TOKEN={issue_token('parent', DEMO_PARENT_SUB)}")
+        provider = demo_provider_id()
+        print(f"  PROVIDER_TOKEN={issue_token('provider', DEMO_PROVIDER_SUB, provider)}")
+        print(f"  OPERATOR_TOKEN={issue_token('operator', DEMO_OPERATOR_SUB)}")
+    print("Press Ctrl-C to stop.", flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    stack.stop()
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from infra.local.tokens import issue_token
+
+    if args.role == "provider" and not args.provider_id:
+        print("a provider token needs --provider-id", file=sys.stderr)
+        return 2
+    print(issue_token(args.role, args.sub, args.provider_id))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="navigator", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the API with an embedded DynamoDB")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--workers", type=int, default=4, help="handler worker processes")
+    serve.add_argument("--no-demo", action="store_true", help="start without demo data")
+    serve.set_defaults(run=_serve)
+
+    token = commands.add_parser("token", help="print a JWT that the local gateway accepts")
+    token.add_argument("--role", required=True, choices=["parent", "provider", "operator"])
+    token.add_argument("--sub", required=True)
+    token.add_argument("--provider-id")
+    token.set_defaults(run=_token)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

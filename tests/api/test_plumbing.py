@@ -1,0 +1,128 @@
+"""The API plumbing: the envelope, its statuses and the order of checks (API.md)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import OPERATOR, PARENT, call, provider, request
+
+PROGRAM = {
+    "title": "Шахматы",
+    "direction": "technical",
+    "municipality": "Красноярск",
+    "age_min": 7,
+    "age_max": 12,
+    "price_per_month_kopecks": 200000,
+    "start_month": "2026-09",
+    "end_month": "2027-05",
+    "capacity": 10,
+    "funding": "certificate",
+}
+
+
+def test_protected_route_without_claims_is_401(aws):
+    reply = request("POST", "/programs", body=PROGRAM)
+    assert reply.status == 401
+    assert reply.code == "unauthorized"
+
+
+def test_wrong_role_is_403_whatever_the_body(aws):
+    reply = request("POST", "/programs", raw_body="{not json", claims=PARENT)
+    assert reply.status == 403
+    assert reply.code == "forbidden"
+
+
+def test_malformed_json_is_400_bad_request(aws):
+    reply = request("POST", "/programs", raw_body="{not json", claims=provider("p1"))
+    assert reply.status == 400
+    assert reply.code == "bad_request"
+
+
+def test_body_over_64kb_is_413_before_validation(aws):
+    body = json.dumps({**PROGRAM, "description": "я" * 40_000})
+    reply = request("POST", "/programs", raw_body=body, claims=provider("p1"))
+    assert reply.status == 413
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("capacity", "10"),
+        ("capacity", 10.0),
+        ("capacity", True),
+        ("title", 5),
+        ("title", ""),
+        ("title", None),
+        ("direction", "cooking"),
+        ("start_month", "2026-13"),
+        ("age_min", 19),
+    ],
+)
+def test_types_are_strict_and_refusals_name_the_field(aws, field, value):
+    reply = request("POST", "/programs", body={**PROGRAM, field: value}, claims=provider("p1"))
+    assert reply.status == 422
+    assert reply.code == "validation_error"
+    assert field in [f["field"] for f in reply.body["error"]["details"]["fields"]]
+
+
+def test_unknown_field_is_422(aws):
+    reply = request("POST", "/programs", body={**PROGRAM, "seats_taken": 3}, claims=provider("p1"))
+    assert reply.status == 422
+
+
+def test_form_content_type_still_reads_json(aws):
+    from catalog.app import handler
+    from infra.local.events import rest_event
+    from infra.local.workers import LocalLambdaContext
+
+    event = rest_event(
+        "POST",
+        "/providers",
+        "/providers",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body=json.dumps(
+            {"provider_id": "p1", "name": "Дом", "inn": "7707083893", "municipality": "Ачинск"}
+        ),
+        claims=OPERATOR,
+    )
+    result = handler(event, LocalLambdaContext("catalog", "r"))
+    assert result["statusCode"] == 201
+
+
+def test_unknown_route_is_404_in_the_envelope(aws):
+    from catalog.app import handler
+
+    reply = call(handler, "GET", "/nowhere")
+    assert reply.status == 404
+    assert reply.code == "not_found"
+
+
+def test_failing_store_is_503_with_retry_after(aws, monkeypatch):
+    from navigator.store import catalog as store
+
+    def throttled(*args, **kwargs):
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+            "GetItem",
+        )
+
+    monkeypatch.setattr(store.ProgramItem, "get", throttled)
+    reply = request("GET", "/programs/prg-1")
+    assert reply.status == 503
+    assert reply.code == "unavailable"
+    assert reply.headers["Retry-After"] == "1"
+
+
+def test_unexpected_error_is_logged_not_leaked(aws, monkeypatch):
+    from navigator.service import catalog
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(catalog, "get_provider", broken)
+    reply = request("GET", "/providers/x")
+    assert reply.status == 500
+    assert "secret detail" not in json.dumps(reply.body)
