@@ -43,8 +43,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 # Kept so that benchmarks and tests can compare against moto's own implementation.
 _MOTO_TRANSACT_WRITE_ITEMS = DynamoDBBackend.transact_write_items
 
-# One lock for the whole process, not per server: moto's backends are module globals
-# shared by every server (and by mock_aws) in this process.
+# One lock for the whole process, not one per server: moto's backends are module globals,
+# shared by every server in this process.
 _REQUEST_LOCK = threading.Lock()
 
 _PASSED: tuple[None, None, None] = (None, None, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 import pytest
@@ -22,7 +22,7 @@ from infra.local.dynamodb import EmbeddedDynamoDB, install_patches
 _CONFIG = Config(retries={"total_max_attempts": 1}, max_pool_connections=16)
 
 
-def _client(service: str, endpoint: str | None) -> Any:
+def _client(service: Literal["dynamodb", "dynamodbstreams"], endpoint: str | None) -> Any:
     return boto3.session.Session().client(
         service,
         endpoint_url=endpoint,

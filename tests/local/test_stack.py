@@ -1,0 +1,131 @@
+"""The local stack over HTTP: embedded DynamoDB, the gateway, worker processes, tokens."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import redirect_stdout
+
+import pytest
+
+from infra.local.tokens import issue_token
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def stack():
+    from infra.local.stack import LocalStack
+
+    saved = dict(os.environ)
+    os.environ.pop("DYNAMODB_ENDPOINT", None)
+    local = LocalStack(port=0, workers=2, demo=True)
+    local.start()
+    yield local
+    local.stop()
+    os.environ.clear()
+    os.environ.update(saved)
+    from navigator.settings import reset_settings
+    from navigator.store.base import reset_connections
+
+    reset_settings()
+    reset_connections()
+
+
+def http(stack, method, path, body=None, token=None, headers=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(stack.url + path, data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    for key, value in (headers or {}).items():
+        req.add_header(key, value)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, dict(resp.headers), json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), json.loads(error.read() or b"null")
+
+
+def test_catalog_serves_the_demo_programs(stack):
+    status, _, body = http(stack, "GET", "/programs?limit=100")
+    assert status == 200
+    assert len(body["items"]) == 100 and body["next_cursor"]
+    status, _, body = http(
+        stack, "GET", "/programs?municipality=%D0%9D%D0%BE%D1%80%D0%B8%D0%BB%D1%8C%D1%81%D0%BA"
+    )
+    assert status == 200 and body["items"]
+    assert {p["municipality"] for p in body["items"]} == {"Норильск"}
+
+
+def test_token_from_the_command_is_accepted(stack):
+    from infra.cli import main
+    from infra.local.demo import demo_provider_id
+
+    provider_id = demo_provider_id()
+    out = io.StringIO()
+    with redirect_stdout(out):
+        main(["token", "--role", "provider", "--sub", "clerk", "--provider-id", provider_id])
+    token = out.getvalue().strip()
+    status, _, body = http(stack, "GET", f"/providers/{provider_id}/programs", token=token)
+    assert status == 200 and body["items"]
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        None,
+        issue_token("operator", "op", secret="another-secret-that-is-long-enough-for-hs256"),
+        issue_token("operator", "op", lifetime=-60),
+        "garbage",
+    ],
+    ids=["none", "bad-signature", "expired", "garbage"],
+)
+def test_protected_route_refuses_a_missing_or_bad_token(stack, token):
+    status, _, body = http(stack, "GET", "/providers/x/programs", token=token)
+    assert status == 401
+    assert body["error"]["code"] == "unauthorized"
+
+
+def test_public_route_ignores_a_bad_token(stack):
+    status, _, _ = http(stack, "GET", "/programs?limit=1", token="garbage")
+    assert status == 200
+
+
+def test_role_is_checked_from_the_token_groups(stack):
+    parent = issue_token("parent", "someone")
+    status, _, body = http(stack, "POST", "/providers", body={}, token=parent)
+    assert status == 403 and body["error"]["code"] == "forbidden"
+
+
+def test_unknown_path_and_method_are_404_in_the_envelope(stack):
+    assert http(stack, "GET", "/nowhere")[0] == 404
+    status, _, body = http(stack, "DELETE", "/programs")
+    assert status == 404 and body["error"]["code"] == "not_found"
+
+
+def test_many_clients_at_once_are_all_served(stack):
+    def one(_):
+        return http(stack, "GET", "/programs?limit=5")[0]
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        statuses = list(pool.map(one, range(64)))
+    assert statuses == [200] * 64
+
+
+def test_concurrent_writes_through_workers_keep_periods_disjoint(stack):
+    """Workers run in parallel: overlapping periods written at once still can't both land."""
+    operator = issue_token("operator", "op")
+
+    def put(n):
+        body = {"starts_on": "2030-01-01", "ends_on": "2030-12-31", "nominal_kopecks": 100 + n}
+        return http(stack, "PUT", f"/periods/race-{n}", body=body, token=operator)[0]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(put, range(8)))
+    assert statuses.count(200) == 1
+    assert set(statuses) <= {200, 409}
