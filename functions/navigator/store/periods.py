@@ -6,6 +6,7 @@ from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
+from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -68,6 +69,7 @@ def write_period(period: dict[str, Any], registry_version: int, now: str) -> boo
     """Put the period if no period changed since `registry_version` was read; else False."""
     registry = PeriodRegistry(version=registry_version)
     item = PeriodItem(sk=period["period_id"], updated_at=now, **period)
+    registry_condition: Condition
     if registry_version == 0:
         registry_condition = PeriodRegistry.pk.does_not_exist()
     else:
