@@ -153,3 +153,23 @@ def request(
         query=query,
         path_parameters=params or None,
     )
+
+
+def program_body(**overrides: Any) -> dict[str, Any]:
+    """A valid POST /programs body."""
+    body = {
+        "title": "Шахматы для начинающих",
+        "description": "Учимся играть в шахматы.",
+        "direction": "technical",
+        "municipality": "Красноярск",
+        "address": "ул. Мира, 1",
+        "age_min": 7,
+        "age_max": 12,
+        "price_per_month_kopecks": 200000,
+        "start_month": "2026-09",
+        "end_month": "2027-05",
+        "capacity": 10,
+        "funding": "certificate",
+    }
+    body.update(overrides)
+    return body

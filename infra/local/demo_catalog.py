@@ -14,6 +14,24 @@ from __future__ import annotations
 import random
 from typing import Any, NamedTuple
 
+from navigator.domain.catalog import DIRECTIONS
+from navigator.domain.inn import (
+    INN10_WEIGHTS,
+    INN12_WEIGHTS_1,
+    INN12_WEIGHTS_2,
+    control_digit,
+    inn_is_valid,
+)
+
+__all__ = [
+    "DEMO_PERIOD",
+    "DIRECTIONS",
+    "POPULAR_PROGRAM_IDS",
+    "demo_programs",
+    "demo_providers",
+    "inn_is_valid",
+]
+
 __all__ = [
     "DEMO_PERIOD",
     "DIRECTIONS",
@@ -30,14 +48,6 @@ DEMO_PERIOD: dict[str, Any] = {
     "nominal_kopecks": 3_000_000,  # 30,000 roubles a year per certificate
 }
 
-DIRECTIONS: tuple[str, ...] = (
-    "technical",
-    "natural_science",
-    "physical_sports",
-    "arts",
-    "tourism",
-    "social_humanitarian",
-)
 
 # Small, sought-after programs in Красноярск (capacity 10-12): the contention cases.
 POPULAR_PROGRAM_IDS: tuple[str, ...] = (
@@ -57,36 +67,15 @@ _FREE_COUNT = 60  # ~20 %
 
 # --- INN ----------------------------------------------------------------------------------------
 
-_INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
-_INN12_WEIGHTS_1 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
-_INN12_WEIGHTS_2 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
-
-
-def _control_digit(digits: str, weights: tuple[int, ...]) -> int:
-    return sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11 % 10
-
-
-def inn_is_valid(inn: str) -> bool:
-    """True for a 10-digit (legal entity) or 12-digit (individual) INN with valid check digits."""
-    if not isinstance(inn, str) or not (inn.isascii() and inn.isdigit()):
-        return False
-    if len(inn) == 10:
-        return _control_digit(inn[:9], _INN10_WEIGHTS) == int(inn[9])
-    if len(inn) == 12:
-        return _control_digit(inn[:10], _INN12_WEIGHTS_1) == int(inn[10]) and _control_digit(
-            inn[:11], _INN12_WEIGHTS_2
-        ) == int(inn[11])
-    return False
-
 
 def _make_inn(rng: random.Random, office: str, individual: bool) -> str:
     """A synthetic INN: a 4-digit tax office prefix, random serial, valid check digit(s)."""
     if individual:
         body = office + "".join(str(rng.randrange(10)) for _ in range(6))
-        body += str(_control_digit(body, _INN12_WEIGHTS_1))
-        return body + str(_control_digit(body, _INN12_WEIGHTS_2))
+        body += str(control_digit(body, INN12_WEIGHTS_1))
+        return body + str(control_digit(body, INN12_WEIGHTS_2))
     body = office + "".join(str(rng.randrange(10)) for _ in range(5))
-    return body + str(_control_digit(body, _INN10_WEIGHTS))
+    return body + str(control_digit(body, INN10_WEIGHTS))
 
 
 # --- Municipalities and streets -----------------------------------------------------------------

@@ -7,20 +7,9 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import OPERATOR, PARENT, call, provider, request
+from tests.conftest import OPERATOR, PARENT, call, program_body, provider, request
 
-PROGRAM = {
-    "title": "Шахматы",
-    "direction": "technical",
-    "municipality": "Красноярск",
-    "age_min": 7,
-    "age_max": 12,
-    "price_per_month_kopecks": 200000,
-    "start_month": "2026-09",
-    "end_month": "2027-05",
-    "capacity": 10,
-    "funding": "certificate",
-}
+PROGRAM = program_body()
 
 
 def test_protected_route_without_claims_is_401(aws):

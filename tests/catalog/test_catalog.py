@@ -5,27 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import OPERATOR, PARENT, provider, request
+from tests.conftest import program_body as program
 
 INN = "7707083893"
-
-
-def program(**overrides):
-    body = {
-        "title": "Шахматы для начинающих",
-        "description": "Учимся играть в шахматы.",
-        "direction": "technical",
-        "municipality": "Красноярск",
-        "address": "ул. Мира, 1",
-        "age_min": 7,
-        "age_max": 12,
-        "price_per_month_kopecks": 200000,
-        "start_month": "2026-09",
-        "end_month": "2027-05",
-        "capacity": 10,
-        "funding": "certificate",
-    }
-    body.update(overrides)
-    return body
 
 
 @pytest.fixture

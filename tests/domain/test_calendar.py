@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -25,16 +25,14 @@ def test_navigator_today_sets_the_domain_date(monkeypatch):
 
 def test_navigator_today_does_not_move_timestamps(monkeypatch):
     monkeypatch.setenv("NAVIGATOR_TODAY", "2001-01-01")
-    assert calendar.now_utc_iso().startswith(str(datetime.now(timezone.utc).year))
+    assert calendar.now_utc_iso().startswith(str(datetime.now(UTC).year))
 
 
 def test_the_month_before_an_event_is_taken_in_krasnoyarsk():
     # 18:30 UTC on 31 October is already 1 November in Krasnoyarsk (UTC+7).
-    moment = datetime(2026, 10, 31, 18, 30, tzinfo=timezone.utc)
+    moment = datetime(2026, 10, 31, 18, 30, tzinfo=UTC)
     assert calendar.previous_month_of(moment) == "2026-10"
-    assert (
-        calendar.previous_month_of(datetime(2026, 10, 31, 16, 0, tzinfo=timezone.utc)) == "2026-09"
-    )
+    assert calendar.previous_month_of(datetime(2026, 10, 31, 16, 0, tzinfo=UTC)) == "2026-09"
 
 
 def test_month_arithmetic():

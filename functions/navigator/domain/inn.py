@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-_W10 = (2, 4, 10, 3, 5, 9, 4, 6, 8)
-_W11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
-_W12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+INN12_WEIGHTS_1 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+INN12_WEIGHTS_2 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 
 
-def _control(digits: list[int], weights: tuple[int, ...]) -> int:
-    return sum(d * w for d, w in zip(digits, weights, strict=False)) % 11 % 10
+def control_digit(digits: str, weights: tuple[int, ...]) -> int:
+    return sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11 % 10
 
 
 def inn_is_valid(inn: str) -> bool:
-    if not (isinstance(inn, str) and inn.isascii() and inn.isdigit() and len(inn) in (10, 12)):
+    if not (isinstance(inn, str) and inn.isascii() and inn.isdigit()):
         return False
-    digits = [int(c) for c in inn]
-    if len(digits) == 10:
-        return _control(digits, _W10) == digits[9]
-    return _control(digits, _W11) == digits[10] and _control(digits, _W12) == digits[11]
+    if len(inn) == 10:
+        return control_digit(inn[:9], INN10_WEIGHTS) == int(inn[9])
+    if len(inn) == 12:
+        return control_digit(inn[:10], INN12_WEIGHTS_1) == int(inn[10]) and control_digit(
+            inn[:11], INN12_WEIGHTS_2
+        ) == int(inn[11])
+    return False
