@@ -115,3 +115,59 @@ def test_unexpected_error_is_logged_not_leaked(aws, monkeypatch):
     reply = request("GET", "/providers/x")
     assert reply.status == 500
     assert "secret detail" not in json.dumps(reply.body)
+
+
+ODD_INPUTS = [
+    ("GET", "/programs", None, None, {"limit": "abc"}),
+    ("GET", "/programs", None, None, {"has_seats": "maybe"}),
+    ("GET", "/programs", None, None, {"age": "-1"}),
+    ("GET", "/programs", None, None, {"q": "x" * 300}),
+    ("GET", "/programs", None, None, {"q": "!!!"}),
+    ("GET", "/programs", None, None, {"cursor": ""}),
+    ("GET", "/programs", None, None, {"cursor": "%%%"}),
+    ("GET", "/programs/%D0%B0", None, None, None),
+    ("GET", "/providers/x/programs", None, OPERATOR, {"cursor": "abc"}),
+    ("PATCH", "/programs/x", "{}", provider("p1"), None),
+    ("PATCH", "/programs/x", "[]", provider("p1"), None),
+    ("PATCH", "/programs/x", "null", provider("p1"), None),
+    ("POST", "/providers", "null", OPERATOR, None),
+    ("POST", "/providers", '"str"', OPERATOR, None),
+    ("POST", "/providers", "", OPERATOR, None),
+    ("PUT", "/periods/a b", "{}", OPERATOR, None),
+    (
+        "PUT",
+        "/periods/p",
+        '{"starts_on":"2026-02-30","ends_on":"2026-03-31","nominal_kopecks":1}',
+        OPERATOR,
+        None,
+    ),
+    (
+        "PUT",
+        "/periods/p",
+        '{"starts_on":"2026-02-02","ends_on":"2026-03-30","nominal_kopecks":1}',
+        OPERATOR,
+        None,
+    ),
+    (
+        "PUT",
+        "/periods/p",
+        '{"starts_on":"2026-01-01","ends_on":"2026-03-31","nominal_kopecks":1e3}',
+        OPERATOR,
+        None,
+    ),
+    (
+        "PUT",
+        "/periods/p",
+        '{"starts_on":"2026-01-01","ends_on":"2026-03-31","nominal_kopecks":100000000000000000000000}',
+        OPERATOR,
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", ODD_INPUTS, ids=lambda c: f"{c[0]} {c[1]} {c[2]} {c[4]}")
+def test_odd_inputs_never_answer_5xx_and_refusals_use_the_envelope(aws, case):
+    method, path, body, claims, query = case
+    reply = request(method, path, raw_body=body, claims=claims, query=query)
+    assert reply.status < 500
+    assert reply.status < 400 or reply.code
