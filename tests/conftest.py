@@ -21,10 +21,12 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "navigator-test")
 
 
 def _reset_process_state() -> None:
+    from navigator.api.idempotency import reset as reset_idempotency
     from navigator.settings import reset_settings
     from navigator.store.base import reset_connections
     from navigator.store.catalog_snapshot import reset_snapshot
 
+    reset_idempotency()
     reset_settings()
     reset_connections()
     reset_snapshot()
@@ -86,6 +88,7 @@ def call(
     claims: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
     path_parameters: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Reply:
     """Invoke a handler as API Gateway would, with a REST v1 proxy event."""
     from infra.local.workers import LocalLambdaContext
@@ -95,7 +98,7 @@ def call(
         method,
         resource,
         path or resource,
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json", **(headers or {})},
         query={k: [v] for k, v in (query or {}).items()} or None,
         path_parameters=path_parameters,
         body=text,
@@ -139,6 +142,7 @@ def request(
     raw_body: str | None = None,
     claims: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Reply:
     """Call the handler that template.yaml routes `method path` to, in-process."""
     handler, resource, params = _match(method, path)
@@ -152,6 +156,7 @@ def request(
         claims=claims,
         query=query,
         path_parameters=params or None,
+        headers=headers,
     )
 
 

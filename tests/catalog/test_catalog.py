@@ -96,12 +96,24 @@ def test_patch_of_an_unknown_program_is_404(providers):
     assert reply.status == 404
 
 
-def test_capacity_can_not_go_below_seats_taken(providers):
-    from navigator.store.catalog import ProgramItem, program_key
+def occupy(program_id: str, taken: int, active: int) -> None:
+    """Given enrollments: the seat counter as they would leave it."""
+    from navigator.store.catalog import SeatsItem, feed_position, program_key
 
+    seats = SeatsItem.get(program_key(program_id), "SEATS")
+    seats.update(
+        actions=[
+            SeatsItem.taken.set(taken),
+            SeatsItem.active.set(active),
+            SeatsItem.version.add(1),
+            SeatsItem.chgsk.set(feed_position(program_id)),
+        ]
+    )
+
+
+def test_capacity_can_not_go_below_seats_taken(providers):
     created = create()
-    item = ProgramItem.get(program_key(created["program_id"]), "PROGRAM")
-    item.update(actions=[ProgramItem.seats_taken.set(4)])
+    occupy(created["program_id"], taken=4, active=4)
     reply = request(
         "PATCH", f"/programs/{created['program_id']}", body={"capacity": 3}, claims=provider("p1")
     )
@@ -109,11 +121,8 @@ def test_capacity_can_not_go_below_seats_taken(providers):
 
 
 def test_funding_and_months_are_frozen_while_enrollments_are_active(providers):
-    from navigator.store.catalog import ProgramItem, program_key
-
     created = create()
-    item = ProgramItem.get(program_key(created["program_id"]), "PROGRAM")
-    item.update(actions=[ProgramItem.active_enrollments.set(1)])
+    occupy(created["program_id"], taken=1, active=1)
     path = f"/programs/{created['program_id']}"
     frozen = request("PATCH", path, body={"end_month": "2027-04"}, claims=provider("p1"))
     assert (frozen.status, frozen.code) == (409, "program_has_enrollments")
@@ -144,18 +153,10 @@ def test_list_filters(providers):
 
 
 def test_has_seats_hides_full_programs(providers):
-    from navigator.store.catalog import ProgramItem, program_key
-
     full = create(title="Футбол", capacity=1)
     create(title="Хоккей")
-    item = ProgramItem.get(program_key(full["program_id"]), "PROGRAM")
-    item.update(
-        actions=[
-            ProgramItem.seats_taken.set(1),
-            ProgramItem.version.add(1),
-            ProgramItem.chgsk.set("9999999999999#" + full["program_id"]),
-        ]
-    )
+    listing()  # the snapshot is loaded before the seat is taken: the feed must carry it
+    occupy(full["program_id"], taken=1, active=1)
     assert [p["title"] for p in listing(has_seats="true")["items"]] == ["Хоккей"]
 
 

@@ -41,6 +41,7 @@ class Api:
             enable_validation=True, serializer=errors.dumps, strip_prefixes=None
         )
         self.roles: dict[tuple[str, str], frozenset[str]] = {}
+        self.context: Any = None  # this invocation's Lambda context (one event at a time)
         self._register_error_handlers()
 
     def route(self, method: str, path: str, roles: frozenset[str] | set[str] = PUBLIC, **kw: Any):
@@ -61,6 +62,11 @@ class Api:
     def patch(self, path: str, roles: frozenset[str] | set[str] = PUBLIC, **kw: Any):
         return self.route("PATCH", path, roles, **kw)
 
+    def header(self, name: str) -> str | None:
+        # Powertools' headers mapping is case-insensitive, as HTTP's are.
+        value = self.app.current_event.headers.get(name)
+        return None if value is None else str(value)
+
     def caller(self) -> Caller:
         """The authenticated caller of the current request (routes with roles only)."""
         caller = caller_from_event(self.app.current_event.raw_event)
@@ -70,6 +76,7 @@ class Api:
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """Authentication, then the route's role, then the body's size, then the route itself."""
+        self.context = context
         try:
             self._precheck(event)
         except DomainError as refusal:

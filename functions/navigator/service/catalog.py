@@ -39,49 +39,53 @@ def create_program(caller: Caller, fields: dict[str, Any]) -> dict[str, Any]:
     program["provider_id"] = provider.provider_id
     program["provider_name"] = provider.name
     item = store.put_new_program(program, now_utc_iso())
-    return rules.public_view(item.data())
+    return rules.public_view(store.program_data(item, None))
 
 
 def get_published_program(program_id: str) -> dict[str, Any]:
-    item = store.get_program(program_id)
+    item, seats = store.get_program_with_seats(program_id)
     if item.status != "published":
         raise NotFound("No such program.")
-    return rules.public_view(item.data())
+    return rules.public_view(store.program_data(item, seats))
 
 
 def update_program(caller: Caller, program_id: str, changes: dict[str, Any]) -> dict[str, Any]:
     for _ in range(UPDATE_ATTEMPTS):
-        item = store.get_program(program_id)
+        item, seats = store.get_program_with_seats(program_id)
         if item.provider_id != caller.provider_id:
             raise Forbidden("This program belongs to another provider.")
-        current = item.data()
+        current = store.program_data(item, seats)
         merged = {**current, **changes}
         rules.check_program(merged)
-        _check_conflicts(current, changes)
+        frozen = _check_conflicts(current, seats, changes)
         real_changes = {k: v for k, v in changes.items() if current.get(k) != v}
-        if not real_changes or store.update_program(item, real_changes, now_utc_iso()):
+        if not real_changes or store.update_program(
+            item, seats, real_changes, frozen, now_utc_iso()
+        ):
             return rules.public_view({**current, **real_changes})
     raise Conflict("The program is changing too fast; please retry.", code="concurrent_update")
 
 
-def _check_conflicts(current: dict[str, Any], changes: dict[str, Any]) -> None:
-    if "capacity" in changes and changes["capacity"] < current["seats_taken"]:
+def _check_conflicts(current: dict[str, Any], seats: Any, changes: dict[str, Any]) -> bool:
+    """Refuse what the seats forbid; True if a field frozen by enrollments would change."""
+    if "capacity" in changes and changes["capacity"] < int(seats.taken):
         raise Conflict(
             "Capacity can't go below the seats already taken.",
             code="capacity_below_taken",
-            details={"seats_taken": current["seats_taken"]},
+            details={"seats_taken": int(seats.taken)},
         )
     frozen = [
         name
         for name in rules.FROZEN_WHILE_ENROLLED
         if name in changes and changes[name] != current[name]
     ]
-    if frozen and current.get("active_enrollments", 0) > 0:
+    if frozen and int(seats.active) > 0:
         raise Conflict(
             "The program has active enrollments; its funding and months can't change.",
             code="program_has_enrollments",
             details={"fields": frozen},
         )
+    return bool(frozen)
 
 
 def provider_programs(
@@ -93,8 +97,9 @@ def provider_programs(
     query = {"provider_programs": provider_id}
     after = decode_cursor(cursor, query) if cursor else None
     items, next_after = store.provider_programs_page(provider_id, limit, after)
+    seats = store.seats_of([item.program_id for item in items])
     return {
-        "items": [rules.public_view(item.data()) for item in items],
+        "items": [rules.public_view(store.program_data(i, seats.get(i.program_id))) for i in items],
         "next_cursor": encode_cursor(query, next_after) if next_after else None,
     }
 

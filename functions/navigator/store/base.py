@@ -72,3 +72,74 @@ def unavailable_on_failure() -> Iterator[None]:
 
 def as_dict(model: Model, fields: tuple[str, ...]) -> dict[str, Any]:
     return {name: getattr(model, name) for name in fields}
+
+
+class Cancelled(Exception):
+    """A transaction refused by its conditions; `failed` names the operations that refused."""
+
+    def __init__(self, failed: set[str], conflicted: bool) -> None:
+        super().__init__(", ".join(sorted(failed)) or "transaction conflict")
+        self.failed = failed
+        # Another transaction held an item: nothing refused, so the caller may simply retry.
+        self.conflicted = conflicted
+
+
+class Transaction:
+    """One TransactWriteItems whose operations carry labels, so refusals can be told apart.
+
+    PynamoDB sends condition checks, then deletes, then puts, then updates, and DynamoDB
+    answers its cancellation reasons in that order; the labels follow the same order.
+    """
+
+    _ORDER = ("check", "delete", "put", "update")
+
+    def __init__(self) -> None:
+        self._ops: list[tuple[str, str, Any]] = []
+
+    def check(self, label: str, model_cls: type[Model], key: tuple[str, str], condition: Any):
+        self._ops.append(("check", label, (model_cls, key, condition)))
+
+    def put(self, label: str, item: Model, condition: Any = None) -> None:
+        self._ops.append(("put", label, (item, condition)))
+
+    def update(self, label: str, item: Model, actions: list[Any], condition: Any = None):
+        self._ops.append(("update", label, (item, actions, condition)))
+
+    def delete(self, label: str, item: Model, condition: Any = None) -> None:
+        self._ops.append(("delete", label, (item, condition)))
+
+    def __len__(self) -> int:
+        return len(self._ops)
+
+    def commit(self, connection: Any) -> None:
+        from pynamodb.exceptions import TransactWriteError
+        from pynamodb.transactions import TransactWrite
+
+        try:
+            with TransactWrite(connection=connection) as tx:
+                for kind, _, args in self._ops:
+                    if kind == "check":
+                        model_cls, key, condition = args
+                        tx.condition_check(model_cls, key[0], key[1], condition=condition)
+                    elif kind == "put":
+                        tx.save(args[0], condition=args[1])
+                    elif kind == "update":
+                        tx.update(args[0], actions=args[1], condition=args[2])
+                    else:
+                        tx.delete(args[0], condition=args[1])
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons or []
+            if not reasons:
+                raise
+            labels = [label for kind in self._ORDER for k, label, _ in self._ops if k == kind]
+            failed = {
+                label
+                for label, reason in zip(labels, reasons, strict=False)
+                if reason is not None and reason.code == "ConditionalCheckFailed"
+            }
+            conflicted = any(
+                reason is not None and reason.code == "TransactionConflict" for reason in reasons
+            )
+            if not failed and not conflicted:
+                raise
+            raise Cancelled(failed, conflicted) from error

@@ -11,11 +11,19 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from navigator.domain.errors import Conflict, NotFound
-from navigator.store.base import TableMeta, is_condition_failure, register, unavailable_on_failure
+from navigator.store.base import (
+    Cancelled,
+    TableMeta,
+    Transaction,
+    is_condition_failure,
+    register,
+    unavailable_on_failure,
+)
 
 FEED_SHARDS = 8
 PROVIDER_SK = "PROVIDER"
 PROGRAM_SK = "PROGRAM"
+SEATS_SK = "SEATS"
 
 
 class ProviderPrograms(GlobalSecondaryIndex["ProgramItem"]):
@@ -83,8 +91,6 @@ class ProgramItem(Model):
     start_month = UnicodeAttribute()
     end_month = UnicodeAttribute()
     capacity = NumberAttribute()
-    seats_taken = NumberAttribute(default=0)
-    active_enrollments = NumberAttribute(default=0)
     funding = UnicodeAttribute()
     status = UnicodeAttribute()
     version = NumberAttribute(default=1)
@@ -102,6 +108,24 @@ class ProgramItem(Model):
                 value = int(value)
             out[name] = value
         return out
+
+
+@register
+class SeatsItem(Model):
+    """A program's seat counter: small, so a hot program's enrollments write ~1 KB each."""
+
+    class Meta(metaclass=TableMeta):
+        settings_field = "catalog_table"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default=SEATS_SK)
+    chgpk = UnicodeAttribute(null=True)
+    chgsk = UnicodeAttribute(null=True)
+    program_id = UnicodeAttribute()
+    capacity = NumberAttribute()
+    taken = NumberAttribute(default=0)
+    active = NumberAttribute(default=0)
+    version = NumberAttribute(default=1)
 
 
 def program_key(program_id: str) -> str:
@@ -155,7 +179,9 @@ def provider_exists(provider_id: str) -> bool:
 
 
 def put_new_program(program: dict[str, Any], now: str) -> ProgramItem:
+    """The program and its seat counter, together."""
     program_id = program["program_id"]
+    fields = {k: v for k, v in program.items() if k not in ("seats_taken", "seats_left")}
     item = ProgramItem(
         pk=program_key(program_id),
         gsi1pk=provider_key(program["provider_id"]),
@@ -164,14 +190,29 @@ def put_new_program(program: dict[str, Any], now: str) -> ProgramItem:
         chgsk=feed_position(program_id),
         created_at=now,
         updated_at=now,
-        seats_taken=0,
-        active_enrollments=0,
         version=1,
-        **program,
+        **fields,
     )
+    seats = SeatsItem(
+        pk=program_key(program_id),
+        program_id=program_id,
+        capacity=program["capacity"],
+        taken=0,
+        active=0,
+        version=1,
+        chgpk=feed_shard(program_id),
+        chgsk=feed_position(program_id),
+    )
+    tx = Transaction()
+    tx.put("program", item, ProgramItem.pk.does_not_exist())
+    tx.put("seats", seats, SeatsItem.pk.does_not_exist())
     with unavailable_on_failure():
-        item.save(condition=ProgramItem.pk.does_not_exist())
+        tx.commit(_connection())
     return item
+
+
+def _connection() -> Any:
+    return ProgramItem._get_connection().connection
 
 
 def get_program(program_id: str) -> ProgramItem:
@@ -182,28 +223,100 @@ def get_program(program_id: str) -> ProgramItem:
             raise NotFound("No such program.") from error
 
 
-def update_program(item: ProgramItem, changes: dict[str, Any], now: str) -> bool:
+def get_seats(program_id: str) -> SeatsItem:
+    with unavailable_on_failure():
+        try:
+            return SeatsItem.get(program_key(program_id), SEATS_SK, consistent_read=True)
+        except SeatsItem.DoesNotExist as error:
+            raise NotFound("No such program.") from error
+
+
+def get_program_with_seats(program_id: str) -> tuple[ProgramItem, SeatsItem]:
+    """Both read consistently: single-object reads reflect every answered write."""
+    return get_program(program_id), get_seats(program_id)
+
+
+def seats_of(program_ids: list[str]) -> dict[str, SeatsItem]:
+    keys = [(program_key(pid), SEATS_SK) for pid in program_ids]
+    with unavailable_on_failure():
+        return {s.program_id: s for s in SeatsItem.batch_get(keys, consistent_read=True)}
+
+
+def program_data(program: ProgramItem, seats: SeatsItem | None) -> dict[str, Any]:
+    data = program.data()
+    data["seats_taken"] = int(seats.taken) if seats is not None else 0
+    return data
+
+
+def update_program(
+    item: ProgramItem, seats: SeatsItem, changes: dict[str, Any], frozen: bool, now: str
+) -> bool:
     """Apply `changes` if nobody changed the program since it was read; False if someone did.
 
-    The capacity and the frozen fields are re-checked by the condition, so an enrollment that
-    lands between the read and this write can't be overtaken.
+    The seat counter is part of the same transaction: a new capacity is conditioned on the
+    seats taken, and a change of the frozen fields on there being no active enrollment, so an
+    enrollment landing between the read and this write can't be overtaken.
     """
-    condition = ProgramItem.version == item.version
-    if "capacity" in changes:
-        condition &= ProgramItem.seats_taken <= changes["capacity"]
     actions = [getattr(ProgramItem, name).set(value) for name, value in changes.items()]
     actions += [
         ProgramItem.version.set(item.version + 1),
         ProgramItem.updated_at.set(now),
         ProgramItem.chgsk.set(feed_position(item.program_id)),
     ]
+    tx = Transaction()
+    tx.update("program", item, actions, ProgramItem.version == item.version)
+    if "capacity" in changes:
+        tx.update(
+            "seats",
+            seats,
+            [
+                SeatsItem.capacity.set(changes["capacity"]),
+                SeatsItem.version.add(1),
+                SeatsItem.chgsk.set(feed_position(item.program_id)),
+            ],
+            (SeatsItem.taken <= changes["capacity"]) & (SeatsItem.active == 0)
+            if frozen
+            else SeatsItem.taken <= changes["capacity"],
+        )
+    elif frozen:
+        tx.check("seats", SeatsItem, (seats.pk, SEATS_SK), SeatsItem.active == 0)
     try:
-        item.update(actions=actions, condition=condition)
-    except Exception as error:
-        if is_condition_failure(error):
-            return False
-        raise
+        with unavailable_on_failure():
+            tx.commit(_connection())
+    except Cancelled:
+        return False
     return True
+
+
+def take_seat(tx: Transaction, seats: SeatsItem) -> None:
+    """Join an enrollment's transaction: one more seat taken, never past the capacity."""
+    tx.update(
+        "seat",
+        seats,
+        [
+            SeatsItem.taken.add(1),
+            SeatsItem.active.add(1),
+            SeatsItem.version.add(1),
+            SeatsItem.chgsk.set(feed_position(seats.program_id)),
+        ],
+        SeatsItem.taken < SeatsItem.capacity,
+    )
+
+
+def free_seat(tx: Transaction, program_id: str) -> None:
+    """Join a withdrawal's or completion's transaction: the seat is free at once."""
+    seats = SeatsItem(pk=program_key(program_id), program_id=program_id)
+    tx.update(
+        "seat",
+        seats,
+        [
+            SeatsItem.taken.add(-1),
+            SeatsItem.active.add(-1),
+            SeatsItem.version.add(1),
+            SeatsItem.chgsk.set(feed_position(program_id)),
+        ],
+        (SeatsItem.taken > 0) & (SeatsItem.active > 0),
+    )
 
 
 def provider_programs_page(
@@ -226,8 +339,23 @@ def provider_programs_page(
     return items, next_after
 
 
-def changed_programs(shard: int, after: str | None) -> list[ProgramItem]:
-    """Every program of a feed shard changed after `after` (all of them when None)."""
+def changed_items(shard: int, after: str | None) -> list[ProgramItem | SeatsItem]:
+    """Every program and seat counter of a feed shard changed after `after` (all when None)."""
     condition = ProgramItem.chgsk > after if after else None
+    out: list[ProgramItem | SeatsItem] = []
+    start_key = None
+    connection = ProgramItem._get_connection()
     with unavailable_on_failure():
-        return list(ProgramItem.change_feed.query(f"CHG#{shard}", range_key_condition=condition))
+        while True:
+            page = connection.query(
+                f"CHG#{shard}",
+                range_key_condition=condition,
+                index_name="changes",
+                exclusive_start_key=start_key,
+            )
+            for raw in page.get("Items", []):
+                model = SeatsItem if raw["sk"]["S"] == SEATS_SK else ProgramItem
+                out.append(model.from_raw_data(raw))
+            start_key = page.get("LastEvaluatedKey")
+            if not start_key:
+                return out

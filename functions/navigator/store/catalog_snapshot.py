@@ -15,7 +15,7 @@ from typing import Any
 
 from navigator.domain.catalog import CatalogFilter, QueryWord, searchable_words, word_matches
 from navigator.settings import get_settings
-from navigator.store.catalog import FEED_SHARDS, changed_programs
+from navigator.store.catalog import FEED_SHARDS, SeatsItem, changed_items
 
 # A writer's clock may lag the reader's; re-reading this much of the feed catches its changes.
 FEED_OVERLAP_MS = 2_000
@@ -30,6 +30,7 @@ class CatalogSnapshot:
         self._vocabulary: list[str] = []
         self._vocabulary_dirty = False
         self._program_words: dict[str, set[str]] = {}
+        self._seats: dict[str, tuple[int, int]] = {}  # program id -> (version, taken)
         self._watermarks: dict[int, str] = {}
         self._checked_at: float | None = None
         self.loaded = False
@@ -45,8 +46,11 @@ class CatalogSnapshot:
             for shard in range(FEED_SHARDS):
                 after = self._watermarks.get(shard)
                 since = _rewind(after) if after else None
-                for item in changed_programs(shard, since):
-                    self._apply(item.data())
+                for item in changed_items(shard, since):
+                    if isinstance(item, SeatsItem):
+                        self._apply_seats(item)
+                    else:
+                        self._apply(item.data())
                     if after is None or item.chgsk > after:
                         after = item.chgsk
                 if after:
@@ -59,6 +63,7 @@ class CatalogSnapshot:
         known = self.programs.get(program_id)
         if known is not None and known["version"] >= program["version"]:
             return
+        program["seats_taken"] = self._seats.get(program_id, (0, 0))[1]
         self.programs[program_id] = program
         self._index_words(program_id, searchable_words(program))
         position = bisect.bisect_left(self._order, program_id)
@@ -67,6 +72,15 @@ class CatalogSnapshot:
             self._order.insert(position, program_id)
         elif program["status"] != "published" and listed:
             del self._order[position]
+
+    def _apply_seats(self, seats: SeatsItem) -> None:
+        version, taken = int(seats.version), int(seats.taken)
+        if self._seats.get(seats.program_id, (0, 0))[0] >= version:
+            return
+        self._seats[seats.program_id] = (version, taken)
+        program = self.programs.get(seats.program_id)
+        if program is not None:
+            program["seats_taken"] = taken
 
     def _index_words(self, program_id: str, new_words: set[str]) -> None:
         old_words = self._program_words.get(program_id, set())

@@ -10,7 +10,13 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from navigator.store.base import TableMeta, is_condition_failure, register, unavailable_on_failure
+from navigator.store.base import (
+    TableMeta,
+    Transaction,
+    is_condition_failure,
+    register,
+    unavailable_on_failure,
+)
 
 PERIODS_PK = "PERIOD"
 REGISTRY_PK = "PERIODS"
@@ -105,4 +111,15 @@ def _cancelled_by_condition(error: Exception) -> bool:
     reasons = getattr(error, "cancellation_reasons", None) or []
     return is_condition_failure(error) or any(
         r is not None and r.code == "ConditionalCheckFailed" for r in reasons
+    )
+
+
+def mark_in_use(tx: Transaction, period: dict[str, Any]) -> None:
+    """The first certificate of a period fixes its dates (only that one writes the period)."""
+    item = PeriodItem(sk=period["period_id"])
+    tx.update(
+        "period",
+        item,
+        [PeriodItem.in_use.set(True)],
+        (PeriodItem.starts_on == period["starts_on"]) & (PeriodItem.ends_on == period["ends_on"]),
     )

@@ -1,0 +1,79 @@
+"""Reading money: a parent's certificates and enrollments, a ledger, a program's roster."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from navigator.api.auth import Caller
+from navigator.api.cursor import decode_cursor, encode_cursor
+from navigator.domain.errors import Forbidden
+from navigator.service.enrollments import certificate_view, enrollment_view
+from navigator.store import accounts, catalog
+from navigator.store.accounts import EnrollmentItem
+
+
+def certificates_of_parent(caller: Caller) -> dict[str, Any]:
+    items = accounts.certificates_of_parent(caller.sub)
+    return {"items": [certificate_view(c) for c in items], "next_cursor": None}
+
+
+def _owned_certificate(caller: Caller, certificate_id: str) -> accounts.CertificateItem:
+    certificate = accounts.get_certificate(certificate_id)
+    if not caller.is_operator and certificate.parent_sub != caller.sub:
+        raise Forbidden("This certificate is not yours.")
+    return certificate
+
+
+def get_certificate(caller: Caller, certificate_id: str) -> dict[str, Any]:
+    return certificate_view(_owned_certificate(caller, certificate_id))
+
+
+def ledger(caller: Caller, certificate_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    _owned_certificate(caller, certificate_id)
+    query = {"ledger": certificate_id}
+    after = decode_cursor(cursor, query) if cursor else None
+    entries, last_seq = accounts.ledger_page(certificate_id, limit, after)
+    return {
+        "items": [
+            {
+                "entry_id": e.entry_id,
+                "certificate_id": e.certificate_id,
+                "seq": int(e.seq),
+                "type": e.type,
+                "amount_kopecks": int(e.amount_kopecks),
+                "enrollment_id": e.enrollment_id,
+                "month": e.month,
+                "created_at": e.created_at,
+            }
+            for e in entries
+        ],
+        "next_cursor": encode_cursor(query, last_seq) if last_seq is not None else None,
+    }
+
+
+def _page(
+    index: Any, partition: str, prefix: str, query: dict[str, Any], limit: int, cursor: str | None
+) -> dict[str, Any]:
+    after = decode_cursor(cursor, query) if cursor else None
+    heads, last = accounts.enrollments_page(index, partition, prefix, limit, after)
+    months = accounts.months_of([h.enrollment_id for h in heads])
+    return {
+        "items": [enrollment_view(h, months[h.enrollment_id]) for h in heads],
+        "next_cursor": encode_cursor(query, last) if last else None,
+    }
+
+
+def enrollments_of_parent(
+    caller: Caller, child_id: str | None, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    prefix = f"ENR#{child_id}#" if child_id else "ENR#"
+    query = {"enrollments": caller.sub, "child_id": child_id}
+    return _page(EnrollmentItem.by_owner, f"PARENT#{caller.sub}", prefix, query, limit, cursor)
+
+
+def roster(caller: Caller, program_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    program = catalog.get_program(program_id)
+    if not caller.is_operator and caller.provider_id != program.provider_id:
+        raise Forbidden("This is another provider's program.")
+    query = {"roster": program_id}
+    return _page(EnrollmentItem.by_program, f"PROGRAM#{program_id}", "ENR#", query, limit, cursor)

@@ -1,0 +1,305 @@
+"""The accounts table: certificates and their ledger, enrollments and their months.
+
+Keys (docs/decisions.md, "Tables and keys"):
+- certificate  CERT#{id} / CERT      gsi1 PARENT#{sub} / CERT#{valid_from}#{id},
+                                     gsi2 PERIOD#{period_id} / CERT#{id}
+- ledger entry CERT#{id} / SEQ#{seq:09d}  (one partition per certificate, oldest first)
+- enrollment   ENR#{id} / ENR        gsi1 PARENT#{sub} / ENR#{child}#{created}#{id},
+                                     gsi2 PROGRAM#{program_id} / ENR#{created}#{id},
+                                     due END#{end_month}#{shard} / {id} while active
+- month        ENR#{id} / M#{YYYY-MM}  due DUE#{month}#{shard} / {id} while pending and funded
+- child+program CP#{child}#{program} / CP: the active enrollment, the last month of earlier ones
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from navigator.domain.errors import NotFound
+from navigator.store.base import TableMeta, register, unavailable_on_failure
+
+DUE_SHARDS = 16
+CERT_SK = "CERT"
+ENR_SK = "ENR"
+CP_SK = "CP"
+
+
+def _int(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+class _Data:
+    def data(self) -> dict[str, Any]:
+        model: Any = self
+        return {name: _int(getattr(model, name)) for name in model.get_attributes()}
+
+
+class OwnerIndex(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class SecondIndex(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class DueIndex(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "due"
+        projection = KeysOnlyProjection()
+
+    duepk = UnicodeAttribute(hash_key=True)
+    duesk = UnicodeAttribute(range_key=True)
+
+
+@register
+class CertificateItem(_Data, Model):
+    class Meta(metaclass=TableMeta):
+        settings_field = "accounts_table"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default=CERT_SK)
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    gsi2pk = UnicodeAttribute()
+    gsi2sk = UnicodeAttribute()
+    certificate_id = UnicodeAttribute()
+    number = UnicodeAttribute()
+    child_id = UnicodeAttribute()
+    period_id = UnicodeAttribute()
+    parent_sub = UnicodeAttribute()
+    nominal = NumberAttribute()
+    balance = NumberAttribute()
+    reserved = NumberAttribute()
+    spent = NumberAttribute()
+    expired = NumberAttribute()
+    seq = NumberAttribute()
+    status = UnicodeAttribute()
+    valid_from = UnicodeAttribute()
+    valid_to = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+    by_owner = OwnerIndex()
+    by_period = SecondIndex()
+
+
+@register
+class LedgerItem(_Data, Model):
+    class Meta(metaclass=TableMeta):
+        settings_field = "accounts_table"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    entry_id = UnicodeAttribute()
+    certificate_id = UnicodeAttribute()
+    seq = NumberAttribute()
+    type = UnicodeAttribute()
+    amount_kopecks = NumberAttribute()
+    enrollment_id = UnicodeAttribute(null=True)
+    month = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+@register
+class EnrollmentItem(_Data, Model):
+    class Meta(metaclass=TableMeta):
+        settings_field = "accounts_table"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default=ENR_SK)
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    gsi2pk = UnicodeAttribute()
+    gsi2sk = UnicodeAttribute()
+    duepk = UnicodeAttribute(null=True)
+    duesk = UnicodeAttribute(null=True)
+    enrollment_id = UnicodeAttribute()
+    child_id = UnicodeAttribute()
+    program_id = UnicodeAttribute()
+    provider_id = UnicodeAttribute()
+    parent_sub = UnicodeAttribute()
+    certificate_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    start_month = UnicodeAttribute()
+    end_month = UnicodeAttribute()
+    price_per_month_kopecks = NumberAttribute()
+    certificate_total_kopecks = NumberAttribute()
+    copay_total_kopecks = NumberAttribute()
+    created_at = UnicodeAttribute()
+
+    by_owner = OwnerIndex()
+    by_program = SecondIndex()
+
+
+@register
+class MonthItem(_Data, Model):
+    class Meta(metaclass=TableMeta):
+        settings_field = "accounts_table"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    duepk = UnicodeAttribute(null=True)
+    duesk = UnicodeAttribute(null=True)
+    enrollment_id = UnicodeAttribute()
+    certificate_id = UnicodeAttribute(null=True)
+    month = UnicodeAttribute()
+    certificate_kopecks = NumberAttribute()
+    copay_kopecks = NumberAttribute()
+    completeness_percent = NumberAttribute(default=100)
+    status = UnicodeAttribute()
+    charged_kopecks = NumberAttribute(default=0)
+
+    due = DueIndex()
+
+
+@register
+class ChildProgramItem(_Data, Model):
+    class Meta(metaclass=TableMeta):
+        settings_field = "accounts_table"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default=CP_SK)
+    active_enrollment_id = UnicodeAttribute(null=True)
+    last_month = UnicodeAttribute(null=True)
+
+
+# ---------------------------------------------------------------------- keys
+
+
+def cert_key(certificate_id: str) -> str:
+    return f"CERT#{certificate_id}"
+
+
+def ledger_sk(seq: int) -> str:
+    return f"SEQ#{seq:09d}"
+
+
+def enrollment_key(enrollment_id: str) -> str:
+    return f"ENR#{enrollment_id}"
+
+
+def month_sk(month: str) -> str:
+    return f"M#{month}"
+
+
+def child_program_key(child_id: str, program_id: str) -> str:
+    return f"CP#{child_id}#{program_id}"
+
+
+def shard_of(enrollment_id: str) -> int:
+    return zlib.crc32(enrollment_id.encode()) % DUE_SHARDS
+
+
+def due_key(month: str, enrollment_id: str) -> str:
+    return f"DUE#{month}#{shard_of(enrollment_id):02d}"
+
+
+def end_key(month: str, enrollment_id: str) -> str:
+    return f"END#{month}#{shard_of(enrollment_id):02d}"
+
+
+# --------------------------------------------------------------------- reads
+
+
+def get_certificate(certificate_id: str) -> CertificateItem:
+    with unavailable_on_failure():
+        try:
+            return CertificateItem.get(cert_key(certificate_id), CERT_SK, consistent_read=True)
+        except CertificateItem.DoesNotExist as error:
+            raise NotFound("No such certificate.") from error
+
+
+def find_certificate(certificate_id: str) -> CertificateItem | None:
+    try:
+        return get_certificate(certificate_id)
+    except NotFound:
+        return None
+
+
+def get_child_program(child_id: str, program_id: str) -> ChildProgramItem | None:
+    with unavailable_on_failure():
+        try:
+            return ChildProgramItem.get(
+                child_program_key(child_id, program_id), CP_SK, consistent_read=True
+            )
+        except ChildProgramItem.DoesNotExist:
+            return None
+
+
+def get_enrollment(enrollment_id: str) -> tuple[EnrollmentItem, list[MonthItem]]:
+    """The enrollment and its months, oldest first, read consistently."""
+    key = enrollment_key(enrollment_id)
+    with unavailable_on_failure():
+        try:
+            head = EnrollmentItem.get(key, ENR_SK, consistent_read=True)
+        except EnrollmentItem.DoesNotExist as error:
+            raise NotFound("No such enrollment.") from error
+        months = list(MonthItem.query(key, MonthItem.sk.startswith("M#"), consistent_read=True))
+    return head, months
+
+
+def certificates_of_parent(parent_sub: str) -> list[CertificateItem]:
+    with unavailable_on_failure():
+        return list(
+            CertificateItem.by_owner.query(
+                f"PARENT#{parent_sub}", CertificateItem.gsi1sk.startswith("CERT#")
+            )
+        )
+
+
+def enrollments_page(
+    index: Any, partition: str, prefix: str, limit: int, after: dict[str, str] | None
+) -> tuple[list[EnrollmentItem], dict[str, str] | None]:
+    """A page of enrollment heads from an index, and the raw key to continue after."""
+    kwargs: dict[str, Any] = {"limit": limit}
+    if after:
+        kwargs["last_evaluated_key"] = {k: {"S": v} for k, v in after.items()}
+    range_attr = (
+        EnrollmentItem.gsi1sk if index is EnrollmentItem.by_owner else EnrollmentItem.gsi2sk
+    )
+    with unavailable_on_failure():
+        result = index.query(partition, range_attr.startswith(prefix), **kwargs)
+        items = list(result)
+    last = result.last_evaluated_key
+    return items, ({k: v["S"] for k, v in last.items()} if last else None)
+
+
+def months_of(enrollment_ids: list[str]) -> dict[str, list[MonthItem]]:
+    out: dict[str, list[MonthItem]] = {}
+    with unavailable_on_failure():
+        for enrollment_id in enrollment_ids:
+            out[enrollment_id] = list(
+                MonthItem.query(enrollment_key(enrollment_id), MonthItem.sk.startswith("M#"))
+            )
+    return out
+
+
+def ledger_page(
+    certificate_id: str, limit: int, after_seq: int | None
+) -> tuple[list[LedgerItem], int | None]:
+    condition = (
+        LedgerItem.sk > ledger_sk(after_seq)
+        if after_seq is not None
+        else LedgerItem.sk.startswith("SEQ#")
+    )
+    with unavailable_on_failure():
+        result = LedgerItem.query(
+            cert_key(certificate_id), condition, limit=limit, consistent_read=True
+        )
+        items = [item for item in result if item.sk.startswith("SEQ#")]
+    more = result.last_evaluated_key is not None and bool(items)
+    return items, (int(items[-1].seq) if more else None)

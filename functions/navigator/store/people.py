@@ -1,0 +1,150 @@
+"""The people table: children, and the SNILS uniqueness items (keyed by an HMAC, never in clear)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import CancellationReason
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from navigator.domain.errors import Conflict, NotFound, StoreUnavailable
+from navigator.store.base import TableMeta, register, unavailable_on_failure
+
+CHILD_SK = "CHILD"
+SNILS_SK = "SNILS"
+# A new id is drawn when the random child id is taken; a transaction conflict (a concurrent
+# transaction on the same items, in AWS) is retried too, and then usually finds the SNILS taken.
+REGISTER_ATTEMPTS = 4
+CONDITION_FAILED = "ConditionalCheckFailed"
+TRANSACTION_CONFLICT = "TransactionConflict"
+
+
+class ParentChildren(GlobalSecondaryIndex["ChildItem"]):
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+@register
+class ChildItem(Model):
+    class Meta(metaclass=TableMeta):
+        settings_field = "people_table"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default=CHILD_SK)
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    child_id = UnicodeAttribute()
+    parent_sub = UnicodeAttribute()
+    full_name = UnicodeAttribute()
+    birth_date = UnicodeAttribute()
+    snils_masked = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+    parent_children = ParentChildren()
+
+
+@register
+class SnilsItem(Model):
+    """One per registered SNILS: its existence is what makes a child registrable only once."""
+
+    class Meta(metaclass=TableMeta):
+        settings_field = "people_table"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default=SNILS_SK)
+    child_id = UnicodeAttribute()
+
+
+def child_key(child_id: str) -> str:
+    return f"CHILD#{child_id}"
+
+
+def parent_key(parent_sub: str) -> str:
+    return f"PARENT#{parent_sub}"
+
+
+def snils_key(snils_hmac: str) -> str:
+    return f"SNILS#{snils_hmac}"
+
+
+def register_child(
+    new_id: Callable[[], str],
+    parent_sub: str,
+    full_name: str,
+    birth_date: str,
+    snils_hmac: str,
+    snils_masked: str,
+    created_at: str,
+) -> ChildItem:
+    """Write the child and its SNILS item in one transaction, each only if absent.
+
+    The SNILS taken: Conflict(child_already_registered). The drawn id taken: another id.
+    """
+    for _ in range(REGISTER_ATTEMPTS):
+        child_id = new_id()
+        child = ChildItem(
+            pk=child_key(child_id),
+            gsi1pk=parent_key(parent_sub),
+            gsi1sk=f"CHILD#{created_at}#{child_id}",
+            child_id=child_id,
+            parent_sub=parent_sub,
+            full_name=full_name,
+            birth_date=birth_date,
+            snils_masked=snils_masked,
+            created_at=created_at,
+        )
+        uniqueness = SnilsItem(pk=snils_key(snils_hmac), child_id=child_id)
+        if _write_both(uniqueness, child):
+            return child
+    raise StoreUnavailable()
+
+
+def _write_both(uniqueness: SnilsItem, child: ChildItem) -> bool:
+    """True if written; False if worth another attempt; Conflict if the SNILS is taken."""
+    try:
+        with TransactWrite(connection=_connection()) as tx:
+            # The order matters: cancellation reasons come back in this order.
+            tx.save(uniqueness, condition=SnilsItem.pk.does_not_exist())
+            tx.save(child, condition=ChildItem.pk.does_not_exist())
+    except Exception as error:
+        reasons = [r.code if r is not None else None for r in _reasons(error)]
+        if not reasons:
+            raise
+        if reasons[0] == CONDITION_FAILED:
+            raise Conflict(
+                "This child is already registered.", code="child_already_registered"
+            ) from error
+        if set(reasons) <= {CONDITION_FAILED, TRANSACTION_CONFLICT, None}:
+            return False
+        raise
+    return True
+
+
+def _reasons(error: Exception) -> list[CancellationReason | None]:
+    return list(getattr(error, "cancellation_reasons", None) or [])
+
+
+def _connection() -> Connection:
+    return ChildItem._get_connection().connection
+
+
+def get_child(child_id: str) -> ChildItem:
+    with unavailable_on_failure():
+        try:
+            return ChildItem.get(child_key(child_id), CHILD_SK, consistent_read=True)
+        except ChildItem.DoesNotExist as error:
+            raise NotFound("No such child.") from error
+
+
+def children_of(parent_sub: str) -> list[ChildItem]:
+    """A parent's children, oldest registration first (every page of the index)."""
+    with unavailable_on_failure():
+        return list(ChildItem.parent_children.query(parent_key(parent_sub)))
