@@ -31,7 +31,7 @@ run: venv ## Serve the API locally with demo data (http://127.0.0.1:3000)
 	$(VENV)/bin/navigator serve
 
 test: venv ## Run the test suite
-	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 lint: venv $(SAM_VENV)/.installed ## ruff, mypy on functions/, cfn-lint and sam validate --lint
 	$(VENV)/bin/ruff check .
