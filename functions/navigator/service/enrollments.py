@@ -237,7 +237,7 @@ def _transaction(plan: _Plan, now: str) -> tuple[Transaction, EnrollmentItem, li
     tx.put("enrollment", head, EnrollmentItem.pk.does_not_exist())
     months = []
     for entry in funding.schedule():
-        funded = certificate_id is not None and entry["certificate_kopecks"] > 0
+        funded = certificate_id is not None
         month = MonthItem(
             pk=key,
             sk=accounts.month_sk(entry["month"]),
