@@ -136,8 +136,15 @@ class CatalogSnapshot:
 
 
 def _rewind(position: str) -> str:
-    millis = int(position.split("#", 1)[0])
-    return f"{max(0, millis - FEED_OVERLAP_MS):013d}"
+    """Read past the watermark, and again over the last moments of the reader's clock.
+
+    A change may reach the index late, or carry a writer's clock that lags ours: anything
+    stamped within FEED_OVERLAP_MS of now is read again (a bounded amount: what was written
+    in those moments), while older changes that were already seen are not.
+    """
+    seen = int(position.split("#", 1)[0])
+    recent = time.time_ns() // 1_000_000 - FEED_OVERLAP_MS
+    return f"{max(0, min(seen, recent)):013d}"
 
 
 _snapshot: CatalogSnapshot | None = None
