@@ -51,6 +51,54 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _need_endpoint() -> bool:
+    import os
+
+    from infra.local.stack import use_endpoint
+
+    endpoint = os.environ.get("DYNAMODB_ENDPOINT")
+    if not endpoint:
+        print(
+            "Set DYNAMODB_ENDPOINT to the address that `navigator serve` printed.",
+            file=sys.stderr,
+        )
+        return False
+    use_endpoint(endpoint)
+    return True
+
+
+def _debit(args: argparse.Namespace) -> int:
+    import json
+
+    from tqdm import tqdm
+
+    from navigator.domain.errors import DomainError
+    from navigator.service import debit
+
+    if not _need_endpoint():
+        return 2
+    with tqdm(unit=" enrollments", desc=f"debit {args.month}", file=sys.stderr) as bar:
+        try:
+            run = debit.start_run(args.month, dispatch_here=True, progress=bar.update)
+        except DomainError as refusal:
+            print(f"{refusal.code}: {refusal.message}", file=sys.stderr)
+            return 1
+    print(json.dumps(run, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    import json
+
+    from navigator.service.reconciliation import reconcile
+
+    if not _need_endpoint():
+        return 2
+    report = reconcile()
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0 if not report["mismatches"] else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="navigator", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -67,6 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--sub", required=True)
     token.add_argument("--provider-id")
     token.set_defaults(run=_token)
+
+    debit = commands.add_parser("debit", help="run a month's debit in-process, with progress")
+    debit.add_argument("--month", required=True, help="YYYY-MM, a month that has ended")
+    debit.set_defaults(run=_debit)
+
+    reconcile = commands.add_parser("reconcile", help="check every certificate against its ledger")
+    reconcile.set_defaults(run=_reconcile)
     return parser
 
 

@@ -43,6 +43,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     install_patches()
     monkeypatch.delenv("DYNAMODB_ENDPOINT", raising=False)
     monkeypatch.delenv("NAVIGATOR_TODAY", raising=False)
+    monkeypatch.delenv("DEBIT_DISPATCH_BACKGROUND", raising=False)
     monkeypatch.setenv("CATALOG_REFRESH_SECONDS", "0")
     _reset_process_state()
     with mock_aws():

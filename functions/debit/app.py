@@ -1,13 +1,15 @@
-"""Operator function: funding periods (and, with the debit issue, runs and reconciliation)."""
+"""Operator function: funding periods, debit runs and reconciliation."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from debit.models import PeriodIn
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from debit.models import DebitRunIn, PeriodIn
 from navigator.api.app import Api
-from navigator.api.types import NewIdPath
-from navigator.service import periods
+from navigator.api.types import Month, NewIdPath
+from navigator.service import debit, periods, reconciliation
 
 api = Api()
 OPERATORS = {"operators"}
@@ -21,6 +23,21 @@ def put_period(period_id: NewIdPath, body: PeriodIn) -> dict[str, Any]:
 @api.get("/periods")
 def list_periods() -> dict[str, Any]:
     return {"items": periods.list_periods(), "next_cursor": None}
+
+
+@api.post("/debit-runs", OPERATORS)
+def start_debit_run(body: DebitRunIn) -> tuple[dict[str, Any], int]:
+    return debit.start_run(body.month), 202
+
+
+@api.get("/debit-runs/<month>", OPERATORS)
+def get_debit_run(month: Annotated[Month, Path()]) -> dict[str, Any]:
+    return debit.get_run(month)
+
+
+@api.get("/reconciliation", OPERATORS)
+def get_reconciliation() -> dict[str, Any]:
+    return reconciliation.reconcile()
 
 
 handler = api.lambda_handler()

@@ -26,6 +26,8 @@ class Settings:
     snils_hmac_key: str | None
     snils_hmac_parameter: str | None
     debit_queue_url: str | None
+    debit_dispatcher_function: str | None
+    debit_dispatch_background: bool
     cursor_key: str
     catalog_refresh_seconds: float
 
@@ -45,6 +47,8 @@ def get_settings() -> Settings:
         snils_hmac_key=env.get("SNILS_HMAC_KEY") or None,
         snils_hmac_parameter=env.get("SNILS_HMAC_PARAMETER") or None,
         debit_queue_url=env.get("DEBIT_QUEUE_URL") or None,
+        debit_dispatcher_function=env.get("DEBIT_DISPATCHER_FUNCTION") or None,
+        debit_dispatch_background=env.get("DEBIT_DISPATCH_BACKGROUND", "") == "1",
         cursor_key=env.get("CURSOR_KEY") or DEV_CURSOR_KEY,
         catalog_refresh_seconds=float(env.get("CATALOG_REFRESH_SECONDS", "1")),
     )

@@ -21,6 +21,8 @@ LOCAL_AWS_ENV = {
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "POWERTOOLS_SERVICE_NAME": "navigator-local",
     "POWERTOOLS_METRICS_NAMESPACE": "Navigator",
+    # POST /debit-runs answers while its pass runs on, as the dispatcher Lambda would.
+    "DEBIT_DISPATCH_BACKGROUND": "1",
 }
 
 

@@ -129,3 +129,55 @@ def test_concurrent_writes_through_workers_keep_periods_disjoint(stack):
         statuses = list(pool.map(put, range(8)))
     assert statuses.count(200) == 1
     assert set(statuses) <= {200, 409}
+
+
+def test_a_parent_enrolls_and_an_operator_runs_a_debit_over_http(stack):
+    import time
+
+    from infra.local.demo_catalog import POPULAR_PROGRAM_IDS
+    from navigator.domain.snils import control_number
+
+    parent = issue_token("parent", "http-parent")
+    operator = issue_token("operator", "http-operator")
+    number = "123456789"
+    snils = f"123-456-789 {control_number(number):02d}"
+    status, _, child = http(
+        stack,
+        "POST",
+        "/children",
+        body={"full_name": "Петрова Мария", "birth_date": "2016-04-01", "snils": snils},
+        token=parent,
+    )
+    assert status == 201 and child["snils_masked"].endswith(snils[-2:])
+    body = {
+        "child_id": child["child_id"],
+        "program_id": POPULAR_PROGRAM_IDS[0],
+        "accept_copay": True,
+    }
+    status, _, enrollment = http(
+        stack,
+        "POST",
+        "/enrollments",
+        body=body,
+        token=parent,
+        headers={"Idempotency-Key": "http-1"},
+    )
+    assert status == 201, enrollment
+    again = http(
+        stack,
+        "POST",
+        "/enrollments",
+        body=body,
+        token=parent,
+        headers={"idempotency-key": "http-1"},
+    )
+    assert again[0] == 201 and again[2]["enrollment_id"] == enrollment["enrollment_id"]
+    status, _, run = http(stack, "POST", "/debit-runs", body={"month": "2026-10"}, token=operator)
+    assert status == 202 and run["month"] == "2026-10"
+    deadline = time.monotonic() + 30
+    while run["status"] != "completed" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        run = http(stack, "GET", "/debit-runs/2026-10", token=operator)[2]
+    assert run["status"] == "completed"
+    status, _, report = http(stack, "GET", "/reconciliation", token=operator)
+    assert status == 200 and report["mismatches"] == []

@@ -162,6 +162,7 @@ class MonthItem(_Data, Model):
     completeness_percent = NumberAttribute(default=100)
     status = UnicodeAttribute()
     charged_kopecks = NumberAttribute(default=0)
+    charged_pass = UnicodeAttribute(null=True)
 
     due = DueIndex()
 
@@ -303,3 +304,44 @@ def ledger_page(
         items = [item for item in result if item.sk.startswith("SEQ#")]
     more = result.last_evaluated_key is not None and bool(items)
     return items, (int(items[-1].seq) if more else None)
+
+
+# ------------------------------------------------------------------ debits
+
+
+def _keys_in(index_name: str, partition: str, attribute: str) -> list[str]:
+    connection = MonthItem._get_connection()
+    out: list[str] = []
+    start_key = None
+    with unavailable_on_failure():
+        while True:
+            page = connection.query(partition, index_name=index_name, exclusive_start_key=start_key)
+            out += [raw[attribute]["S"] for raw in page.get("Items", [])]
+            start_key = page.get("LastEvaluatedKey")
+            if not start_key:
+                return out
+
+
+def due_enrollments(month: str, shard: int) -> list[str]:
+    """Enrollments with a pending certificate-funded month `month`, in one due shard."""
+    return _keys_in("due", f"DUE#{month}#{shard:02d}", "duesk")
+
+
+def ending_enrollments(month: str, shard: int) -> list[str]:
+    """Active enrollments whose last month is `month`, in one due shard."""
+    return _keys_in("due", f"END#{month}#{shard:02d}", "duesk")
+
+
+def certificates_of_period(period_id: str) -> list[str]:
+    connection = CertificateItem._get_connection()
+    out: list[str] = []
+    start_key = None
+    with unavailable_on_failure():
+        while True:
+            page = connection.query(
+                f"PERIOD#{period_id}", index_name="gsi2", exclusive_start_key=start_key
+            )
+            out += [raw["certificate_id"]["S"] for raw in page.get("Items", [])]
+            start_key = page.get("LastEvaluatedKey")
+            if not start_key:
+                return out

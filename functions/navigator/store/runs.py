@@ -1,0 +1,192 @@
+"""Debit runs, in the operations table: one run item per month and one report per batch.
+
+run     RUN#{month} / RUN                  the month's report (API.md's DebitRun)
+batch   RUN#{month} / PASS#{pass}#B#{n}    written once per batch: its counts are added to
+                                           the run in the same transaction, so a retried
+                                           batch can never count twice
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+from navigator.domain.errors import NotFound
+from navigator.store.base import (
+    Cancelled,
+    TableMeta,
+    Transaction,
+    register,
+    unavailable_on_failure,
+)
+
+RUN_SK = "RUN"
+COUNTERS = (
+    "charged_count",
+    "charged_kopecks",
+    "released_kopecks",
+    "already_charged_count",
+    "failed_count",
+)
+
+
+@register
+class RunItem(Model):
+    class Meta(metaclass=TableMeta):
+        settings_field = "operations_table"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default=RUN_SK)
+    month = UnicodeAttribute()
+    status = UnicodeAttribute()
+    pass_id = UnicodeAttribute()
+    started_at = UnicodeAttribute()
+    finished_at = UnicodeAttribute(null=True)
+    due_count = NumberAttribute(default=0)
+    charged_count = NumberAttribute(default=0)
+    charged_kopecks = NumberAttribute(default=0)
+    released_kopecks = NumberAttribute(default=0)
+    already_charged_count = NumberAttribute(default=0)
+    failed_count = NumberAttribute(default=0)
+    expected_batches = NumberAttribute(null=True)
+    done_batches = NumberAttribute(default=0)
+    updated_at = UnicodeAttribute(null=True)  # the pass's last sign of life
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "month": self.month,
+            "status": self.status,
+            "due_count": int(self.due_count),
+            "charged_count": int(self.charged_count),
+            "already_charged_count": int(self.already_charged_count),
+            "failed_count": int(self.failed_count),
+            "charged_kopecks": int(self.charged_kopecks),
+            "released_kopecks": int(self.released_kopecks),
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+        }
+
+
+@register
+class BatchReportItem(Model):
+    class Meta(metaclass=TableMeta):
+        settings_field = "operations_table"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    charged_count = NumberAttribute(default=0)
+    charged_kopecks = NumberAttribute(default=0)
+    released_kopecks = NumberAttribute(default=0)
+    already_charged_count = NumberAttribute(default=0)
+    failed_count = NumberAttribute(default=0)
+    created_at = UnicodeAttribute()
+
+
+def run_key(month: str) -> str:
+    return f"RUN#{month}"
+
+
+def _connection() -> Any:
+    return RunItem._get_connection().connection
+
+
+def find_run(month: str) -> RunItem | None:
+    with unavailable_on_failure():
+        try:
+            return RunItem.get(run_key(month), RUN_SK, consistent_read=True)
+        except RunItem.DoesNotExist:
+            return None
+
+
+def get_run(month: str) -> RunItem:
+    run = find_run(month)
+    if run is None:
+        raise NotFound("No debit run for this month.")
+    return run
+
+
+def start_pass(month: str, pass_id: str, now: str, previous: RunItem | None) -> bool:
+    """Start a pass unless one is running (or started since `previous` was read)."""
+    item = RunItem(pk=run_key(month))
+    condition = (
+        RunItem.pk.does_not_exist()
+        if previous is None
+        else (RunItem.pass_id == previous.pass_id) & (RunItem.status == "completed")
+    )
+    actions = [
+        RunItem.month.set(month),
+        RunItem.status.set("running"),
+        RunItem.pass_id.set(pass_id),
+        RunItem.started_at.set(now),
+        RunItem.updated_at.set(now),
+        RunItem.finished_at.remove(),
+        RunItem.expected_batches.remove(),
+        RunItem.done_batches.set(0),
+        RunItem.failed_count.set(0),
+        # Everything charged by earlier passes is "already charged" for this one.
+        RunItem.already_charged_count.set(int(previous.charged_count) if previous else 0),
+    ]
+    if previous is None:
+        fresh = ("charged_count", "charged_kopecks", "released_kopecks")
+        actions += [RunItem.due_count.set(0)] + [getattr(RunItem, n).set(0) for n in fresh]
+    tx = Transaction()
+    tx.update("run", item, actions, condition)
+    try:
+        with unavailable_on_failure():
+            tx.commit(_connection())
+    except Cancelled:
+        return False
+    return True
+
+
+def set_dispatched(month: str, pass_id: str, due_count: int, batches: int) -> None:
+    item = RunItem(pk=run_key(month))
+    with unavailable_on_failure():
+        item.update(
+            actions=[
+                RunItem.due_count.set(due_count),
+                RunItem.expected_batches.set(batches),
+            ],
+            condition=RunItem.pass_id == pass_id,
+        )
+
+
+def record_batch(month: str, pass_id: str, batch: int, counts: dict[str, int], now: str) -> bool:
+    """Add a batch's counts to the run once; False if this batch was already recorded."""
+    report = BatchReportItem(pk=run_key(month), sk=f"PASS#{pass_id}#B#{batch:06d}")
+    report.created_at = now
+    for name in COUNTERS:
+        setattr(report, name, counts.get(name, 0))
+    run = RunItem(pk=run_key(month))
+    tx = Transaction()
+    tx.put("report", report, BatchReportItem.sk.does_not_exist())
+    actions = [getattr(RunItem, name).add(counts.get(name, 0)) for name in COUNTERS]
+    actions += [RunItem.done_batches.add(1), RunItem.updated_at.set(now)]
+    tx.update("run", run, actions, RunItem.pass_id == pass_id)
+    try:
+        with unavailable_on_failure():
+            tx.commit(_connection())
+    except Cancelled:
+        return False
+    return True
+
+
+def complete_if_done(month: str, pass_id: str, now: str) -> bool:
+    """Mark the pass completed once every batch it expects has reported."""
+    tx = Transaction()
+    tx.update(
+        "run",
+        RunItem(pk=run_key(month)),
+        [RunItem.status.set("completed"), RunItem.finished_at.set(now)],
+        (RunItem.pass_id == pass_id)
+        & (RunItem.status == "running")
+        & (RunItem.done_batches == RunItem.expected_batches),
+    )
+    try:
+        with unavailable_on_failure():
+            tx.commit(_connection())
+    except Cancelled:
+        return False
+    return True
