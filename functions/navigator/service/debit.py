@@ -18,9 +18,9 @@ from typing import Any
 from navigator.domain import enrollment as rules
 from navigator.domain.calendar import current_month, now_utc_iso
 from navigator.domain.errors import Conflict, NotFound, StoreUnavailable
-from navigator.service.enrollments import release_child_program
+from navigator.service.enrollments import end_enrollment
 from navigator.settings import get_settings
-from navigator.store import accounts, catalog, money, periods, runs
+from navigator.store import accounts, money, periods, runs
 from navigator.store.accounts import EnrollmentItem, MonthItem
 from navigator.store.base import Cancelled, Transaction, unavailable_on_failure
 from navigator.store.money import Movement
@@ -273,18 +273,7 @@ def _charge_once(
 
 
 def _completion(tx: Transaction, head: EnrollmentItem) -> None:
-    tx.update(
-        "enrollment",
-        head,
-        [
-            EnrollmentItem.status.set("completed"),
-            EnrollmentItem.duepk.remove(),
-            EnrollmentItem.duesk.remove(),
-        ],
-        EnrollmentItem.status == "active",
-    )
-    release_child_program(tx, head, head.end_month)
-    catalog.free_seat(tx, head.program_id)
+    end_enrollment(tx, head, "completed", head.end_month)
 
 
 def _complete(head: EnrollmentItem) -> None:

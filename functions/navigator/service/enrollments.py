@@ -328,16 +328,6 @@ def _withdraw_transaction(
     tx: Transaction, head: EnrollmentItem, months: list[MonthItem], cancelled: set[str]
 ) -> None:
     now = now_utc_iso()
-    tx.update(
-        "enrollment",
-        head,
-        [
-            EnrollmentItem.status.set("withdrawn"),
-            EnrollmentItem.duepk.remove(),
-            EnrollmentItem.duesk.remove(),
-        ],
-        EnrollmentItem.status == "active",
-    )
     released = 0
     for month in months:
         if month.month in cancelled:
@@ -353,14 +343,31 @@ def _withdraw_transaction(
                 MonthItem.status == "pending",
             )
     kept = [m.month for m in months if m.month not in cancelled and m.status != "cancelled"]
-    release_child_program(tx, head, kept[-1] if kept else None)
-    catalog.free_seat(tx, head.program_id)
+    end_enrollment(tx, head, "withdrawn", kept[-1] if kept else None)
     if head.certificate_id and released:
         certificate = accounts.get_certificate(head.certificate_id)
         movements = [Movement("release", released, head.enrollment_id)]
         if certificate.status == "expired":
             movements.append(Movement("expire", released, head.enrollment_id))
         money.move(tx, certificate, movements, now)
+
+
+def end_enrollment(
+    tx: Transaction, head: EnrollmentItem, status: str, last_month: str | None
+) -> None:
+    """Withdrawn or completed: no longer active, the seat freed, the child free to re-enroll."""
+    tx.update(
+        "enrollment",
+        head,
+        [
+            EnrollmentItem.status.set(status),
+            EnrollmentItem.duepk.remove(),
+            EnrollmentItem.duesk.remove(),
+        ],
+        EnrollmentItem.status == "active",
+    )
+    release_child_program(tx, head, last_month)
+    catalog.free_seat(tx, head.program_id)
 
 
 def release_child_program(tx: Transaction, head: EnrollmentItem, last_month: str | None) -> None:
