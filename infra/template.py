@@ -139,3 +139,30 @@ def api_routes(template: dict[str, Any] | None = None) -> list[Route]:
                 )
             )
     return sorted(routes, key=lambda r: (r.path, r.method))
+
+
+# ------------------------------------------------------------------ buckets
+
+
+def bucket_env_vars(template: dict[str, Any] | None = None) -> list[str]:
+    """The environment variables that the template binds to its S3 buckets."""
+    template = template or load_template()
+    buckets = set(_resources("AWS::S3::Bucket", template))
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    return sorted(
+        var for var, value in env.items() if isinstance(value, dict) and value.get("Ref") in buckets
+    )
+
+
+def create_buckets(client: Any, names: dict[str, str], region: str) -> list[str]:
+    """Create the template's buckets that are missing; `names` maps env var -> bucket name."""
+    existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+    created = []
+    for var in bucket_env_vars():
+        name = names[var]
+        if name not in existing:
+            client.create_bucket(
+                Bucket=name, CreateBucketConfiguration={"LocationConstraint": region}
+            )
+            created.append(name)
+    return created

@@ -29,6 +29,7 @@ class Settings:
     debit_dispatcher_function: str | None
     debit_dispatch_background: bool
     cursor_key: str
+    catalog_bucket: str
     catalog_refresh_seconds: float
 
 
@@ -50,6 +51,7 @@ def get_settings() -> Settings:
         debit_dispatcher_function=env.get("DEBIT_DISPATCHER_FUNCTION") or None,
         debit_dispatch_background=env.get("DEBIT_DISPATCH_BACKGROUND", "") == "1",
         cursor_key=env.get("CURSOR_KEY") or DEV_CURSOR_KEY,
+        catalog_bucket=env.get("CATALOG_SNAPSHOT_BUCKET", "navigator-catalog-snapshots"),
         catalog_refresh_seconds=float(env.get("CATALOG_REFRESH_SECONDS", "1")),
     )
 

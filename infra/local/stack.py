@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +11,10 @@ import boto3
 
 from navigator.settings import get_settings, reset_settings
 from navigator.store.base import reset_connections
+from navigator.store.snapshot_blob import reset as reset_blob_client
+
+# The snapshot function's schedule in the template, played by a thread of the local stack.
+SNAPSHOT_EVERY_SECONDS = 60
 
 LOCAL_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -33,6 +38,7 @@ def use_endpoint(endpoint: str) -> None:
     os.environ["DYNAMODB_ENDPOINT"] = endpoint
     reset_settings()
     reset_connections()
+    reset_blob_client()
 
 
 def dynamodb_client() -> Any:
@@ -54,9 +60,14 @@ def table_names() -> dict[str, str]:
 
 
 def ensure_tables() -> list[str]:
-    from infra.template import create_tables
+    """The template's tables and buckets, created where missing."""
+    from infra.template import create_buckets, create_tables
 
-    return create_tables(dynamodb_client(), table_names())
+    settings = get_settings()
+    created = create_tables(dynamodb_client(), table_names())
+    s3 = boto3.client("s3", endpoint_url=settings.dynamodb_endpoint, region_name=settings.region)
+    buckets = {"CATALOG_SNAPSHOT_BUCKET": settings.catalog_bucket}
+    return created + create_buckets(s3, buckets, settings.region)
 
 
 def worker_env() -> dict[str, str]:
@@ -73,6 +84,17 @@ def worker_env() -> dict[str, str]:
         }
     )
     return {k: os.environ[k] for k in keys if k in os.environ}
+
+
+LOG = logging.getLogger("navigator.stack")
+
+
+@dataclass
+class _Stopper:
+    event: Any
+
+    def stop(self) -> None:
+        self.event.set()
 
 
 @dataclass
@@ -105,6 +127,7 @@ class LocalStack:
             from infra.local.demo import load_demo
 
             load_demo()
+        self._start_snapshots()
         routes = api_routes()
         pool = WorkerPool(self.workers, worker_env())
         self._parts.append(pool)
@@ -113,6 +136,24 @@ class LocalStack:
         self._parts.append(gateway)
         self.url = gateway.start()
         return self.url
+
+    def _start_snapshots(self) -> None:
+        import threading
+
+        from catalog.snapshot import build_snapshot
+
+        build_snapshot()
+        stopped = threading.Event()
+
+        def every_minute() -> None:
+            while not stopped.wait(SNAPSHOT_EVERY_SECONDS):
+                try:
+                    build_snapshot()
+                except Exception:  # noqa: BLE001 - the next minute tries again, as Lambda would
+                    LOG.exception("catalog snapshot failed")
+
+        threading.Thread(target=every_minute, daemon=True).start()
+        self._parts.append(_Stopper(stopped))
 
     def stop(self) -> None:
         for part in reversed(self._parts):

@@ -1,13 +1,17 @@
 """Each container's in-memory snapshot of the catalog, kept fresh from the change feed.
 
-The first list request of a container loads the catalog once; later ones read only the
-programs changed since (a few feed queries, at most once per refresh interval). Filtering,
-search and paging then cost no reads at all. See docs/decisions.md ("The public catalog").
+A container's first list request loads the snapshot's blob from S3 (built every minute by
+the snapshot function) and reads the feed only for what changed since the blob's
+watermarks; later requests read the feed at most once per refresh interval. Filtering,
+search and paging cost no reads at all. See docs/decisions.md ("The public catalog").
 """
 
 from __future__ import annotations
 
 import bisect
+import gzip
+import json
+import logging
 import threading
 import time
 from collections import defaultdict
@@ -16,6 +20,10 @@ from typing import Any
 from navigator.domain.catalog import CatalogFilter, QueryWord, searchable_words, word_matches
 from navigator.settings import get_settings
 from navigator.store.catalog import FEED_SHARDS, SeatsItem, changed_items
+from navigator.store.snapshot_blob import read_blob
+
+BLOB_FORMAT = 1
+LOG = logging.getLogger(__name__)
 
 # A writer's clock may lag the reader's; re-reading this much of the feed catches its changes.
 FEED_OVERLAP_MS = 2_000
@@ -43,6 +51,8 @@ class CatalogSnapshot:
         if not force and self._checked_at is not None and now - self._checked_at < interval:
             return
         with self._lock:
+            if not self.loaded:
+                self._load_blob()
             for shard in range(FEED_SHARDS):
                 after = self._watermarks.get(shard)
                 since = _rewind(after) if after else None
@@ -57,6 +67,37 @@ class CatalogSnapshot:
                     self._watermarks[shard] = after
             self._checked_at = now
             self.loaded = True
+
+    # ------------------------------------------------------------------ blob
+
+    def _load_blob(self) -> None:
+        data = read_blob()
+        if data is None:
+            LOG.warning("no catalog snapshot blob: reading the whole change feed")
+            return
+        blob = json.loads(gzip.decompress(data))
+        if blob.get("format") != BLOB_FORMAT:
+            return
+        self._seats = {pid: (int(v), int(t)) for pid, (v, t) in blob["seats"].items()}
+        for program in blob["programs"]:
+            program["seats_taken"] = self._seats.get(program["program_id"], (0, 0))[1]
+            self.programs[program["program_id"]] = program
+            self._index_words(program["program_id"], searchable_words(program))
+        self._order = sorted(p for p, v in self.programs.items() if v["status"] == "published")
+        self._watermarks = {int(shard): mark for shard, mark in blob["watermarks"].items()}
+
+    def to_blob(self) -> bytes:
+        with self._lock:
+            blob = {
+                "format": BLOB_FORMAT,
+                "watermarks": self._watermarks,
+                "programs": [
+                    {k: v for k, v in p.items() if k != "seats_taken"}
+                    for p in self.programs.values()
+                ],
+                "seats": self._seats,
+            }
+        return gzip.compress(json.dumps(blob, ensure_ascii=False).encode(), compresslevel=6)
 
     def _apply(self, program: dict[str, Any]) -> None:
         program_id = program["program_id"]
@@ -144,7 +185,9 @@ def _rewind(position: str) -> str:
     """
     seen = int(position.split("#", 1)[0])
     recent = time.time_ns() // 1_000_000 - FEED_OVERLAP_MS
-    return f"{max(0, min(seen, recent)):013d}"
+    if seen < recent:
+        return position  # everything up to the watermark is old enough to trust
+    return f"{max(0, recent):013d}"
 
 
 _snapshot: CatalogSnapshot | None = None
