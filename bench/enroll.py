@@ -98,49 +98,117 @@ def main() -> None:
         rows: list[tuple[str, Any]] = []
         period = {"starts_on": "2026-09-01", "ends_on": "2027-08-31", "nominal_kopecks": 3000000}
         call("PUT", "/periods/{period_id}", "/periods/y", period, OPERATOR, {"period_id": "y"})
-        provider = {"provider_id": "p1", "name": "Студия", "inn": "7707083893",
-                    "municipality": "Красноярск"}
+        provider = {
+            "provider_id": "p1",
+            "name": "Студия",
+            "inn": "7707083893",
+            "municipality": "Красноярск",
+        }
         call("POST", "/providers", "/providers", provider, OPERATOR)
-        program = {"title": "Шахматы", "description": "Шахматы для детей. " * 20,
-                   "direction": "technical", "municipality": "Красноярск", "age_min": 5,
-                   "age_max": 17, "price_per_month_kopecks": 200000, "start_month": "2026-09",
-                   "end_month": "2027-05", "capacity": 30, "funding": "certificate"}
-        programs = [call("POST", "/programs", "/programs", {**program, "title": f"Кружок {n}"},
-                         CLERK)["program_id"] for n in range(3)]
-        child = measure(rows, "POST /children", lambda: call(
-            "POST", "/children", "/children",
-            {"full_name": "Иванов Иван", "birth_date": "2016-01-01", "snils": snils(1)}, PARENT,
-        ))["child_id"]
+        program = {
+            "title": "Шахматы",
+            "description": "Шахматы для детей. " * 20,
+            "direction": "technical",
+            "municipality": "Красноярск",
+            "age_min": 5,
+            "age_max": 17,
+            "price_per_month_kopecks": 200000,
+            "start_month": "2026-09",
+            "end_month": "2027-05",
+            "capacity": 30,
+            "funding": "certificate",
+        }
+        programs = [
+            call("POST", "/programs", "/programs", {**program, "title": f"Кружок {n}"}, CLERK)[
+                "program_id"
+            ]
+            for n in range(3)
+        ]
+        child = measure(
+            rows,
+            "POST /children",
+            lambda: call(
+                "POST",
+                "/children",
+                "/children",
+                {"full_name": "Иванов Иван", "birth_date": "2016-01-01", "snils": snils(1)},
+                PARENT,
+            ),
+        )["child_id"]
 
         def enroll(program_id: str, key: str | None = None) -> dict:
-            return call("POST", "/enrollments", "/enrollments",
-                        {"child_id": child, "program_id": program_id, "accept_copay": True},
-                        PARENT, headers={"Idempotency-Key": key} if key else None)
+            return call(
+                "POST",
+                "/enrollments",
+                "/enrollments",
+                {"child_id": child, "program_id": program_id, "accept_copay": True},
+                PARENT,
+                headers={"Idempotency-Key": key} if key else None,
+            )
 
-        first = measure(rows, "POST /enrollments, first (issues the certificate)",
-                        lambda: enroll(programs[0]))
+        first = measure(
+            rows, "POST /enrollments, first (issues the certificate)", lambda: enroll(programs[0])
+        )
         measure(rows, "POST /enrollments, certificate exists", lambda: enroll(programs[1]))
         measure(rows, "POST /enrollments with Idempotency-Key", lambda: enroll(programs[2], "k"))
         measure(rows, "POST /enrollments, replayed key", lambda: enroll(programs[2], "k"))
         eid = first["enrollment_id"]
-        measure(rows, "GET /enrollments/{id}", lambda: call(
-            "GET", "/enrollments/{enrollment_id}", f"/enrollments/{eid}", None, PARENT,
-            {"enrollment_id": eid}))
-        measure(rows, "PUT completeness", lambda: call(
-            "PUT", "/enrollments/{enrollment_id}/completeness/{month}",
-            f"/enrollments/{eid}/completeness/2026-09", {"percent": 90}, CLERK,
-            {"enrollment_id": eid, "month": "2026-09"}))
+        measure(
+            rows,
+            "GET /enrollments/{id}",
+            lambda: call(
+                "GET",
+                "/enrollments/{enrollment_id}",
+                f"/enrollments/{eid}",
+                None,
+                PARENT,
+                {"enrollment_id": eid},
+            ),
+        )
+        measure(
+            rows,
+            "PUT completeness",
+            lambda: call(
+                "PUT",
+                "/enrollments/{enrollment_id}/completeness/{month}",
+                f"/enrollments/{eid}/completeness/2026-09",
+                {"percent": 90},
+                CLERK,
+                {"enrollment_id": eid, "month": "2026-09"},
+            ),
+        )
         cid = first["certificate_id"]
-        measure(rows, "GET /certificates/{id}/ledger", lambda: call(
-            "GET", "/certificates/{certificate_id}/ledger", f"/certificates/{cid}/ledger", None,
-            PARENT, {"certificate_id": cid}))
+        measure(
+            rows,
+            "GET /certificates/{id}/ledger",
+            lambda: call(
+                "GET",
+                "/certificates/{certificate_id}/ledger",
+                f"/certificates/{cid}/ledger",
+                None,
+                PARENT,
+                {"certificate_id": cid},
+            ),
+        )
         os.environ["NAVIGATOR_TODAY"] = "2026-10-02"
         reset_settings()
-        measure(rows, "POST /debit-runs, 3 due months (whole pass)", lambda: call(
-            "POST", "/debit-runs", "/debit-runs", {"month": "2026-09"}, OPERATOR))
-        measure(rows, "POST /enrollments/{id}/withdraw", lambda: call(
-            "POST", "/enrollments/{enrollment_id}/withdraw", f"/enrollments/{eid}/withdraw",
-            None, PARENT, {"enrollment_id": eid}))
+        measure(
+            rows,
+            "POST /debit-runs, 3 due months (whole pass)",
+            lambda: call("POST", "/debit-runs", "/debit-runs", {"month": "2026-09"}, OPERATOR),
+        )
+        measure(
+            rows,
+            "POST /enrollments/{id}/withdraw",
+            lambda: call(
+                "POST",
+                "/enrollments/{enrollment_id}/withdraw",
+                f"/enrollments/{eid}/withdraw",
+                None,
+                PARENT,
+                {"enrollment_id": eid},
+            ),
+        )
 
     print("| operation | DynamoDB requests | read units | write units | requests by type |")
     print("|---|---:|---:|---:|---|")
