@@ -21,8 +21,13 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def record_handler(record: SQSRecord) -> None:
-    message = json.loads(record.body)
-    counts = debit.process_batch(message)
+    try:
+        message = json.loads(record.body)
+        counts = debit.process_batch(message)
+    except Exception:
+        # The message returns to the queue (and after 5 receives to the DLQ): say why.
+        logger.exception("debit batch failed", extra={"message_id": record.message_id})
+        raise
     logger.info("debit batch", extra={"batch": message.get("batch"), **counts})
 
 

@@ -301,3 +301,23 @@ def test_debit_routes_are_for_operators(world):
 
 def run_as(claims):
     return request("POST", "/debit-runs", body={"month": "2026-08"}, claims=claims)
+
+
+def test_a_pass_that_stopped_showing_progress_is_replaced(world, captured):
+    from navigator.service import debit
+    from navigator.store.runs import RunItem, run_key
+
+    enrolled(2)
+    set_today(world, "2026-10-02")
+    stuck = run("2026-09").body  # its batches never ran: the dispatcher "died"
+    assert run("2026-09").body == stuck  # fresh: a POST joins it
+    run_item = RunItem.get(run_key("2026-09"), "RUN")
+    run_item.update(actions=[RunItem.updated_at.set("2026-10-02T00:00:00.000Z")])
+    replaced = run("2026-09").body
+    assert replaced["status"] == "running" and replaced["started_at"] != stuck["started_at"]
+    assert len(captured) == 2
+    debit.process_batch(captured[0])  # the old pass's batch arrives late: it counts nothing
+    debit.process_batch(captured[1])
+    report = request("GET", "/debit-runs/2026-09", claims=OPERATOR).body
+    assert (report["status"], report["charged_count"]) == ("completed", 2)
+    assert report["charged_kopecks"] == 2 * PRICE

@@ -51,7 +51,7 @@ def start_run(month: str, dispatch_here: bool = False, progress: Progress | None
         if run is not None and run.status == "running" and not _stale(run):
             return run.view()
         pass_id = "pass-" + secrets.token_hex(6)
-        if runs.start_pass(month, pass_id, now_utc_iso(), _restartable(run)):
+        if runs.start_pass(month, pass_id, now_utc_iso(), run):
             started = runs.get_run(month).view()
             settings = get_settings()
             if dispatch_here:
@@ -73,13 +73,6 @@ def _stale(run: runs.RunItem) -> bool:
     stamp = run.updated_at or run.started_at
     last = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     return datetime.now(last.tzinfo) - last > STALE_PASS
-
-
-def _restartable(run: runs.RunItem | None) -> runs.RunItem | None:
-    """start_pass conditions on the pass it replaces; a stale running pass counts as done."""
-    if run is not None and run.status == "running":
-        run.status = "completed"
-    return run
 
 
 def get_run(month: str) -> dict[str, Any]:
@@ -179,6 +172,12 @@ def process_batch(message: dict[str, Any]) -> dict[str, int]:
     """Charge (or expire) one batch and add its counts to the run, once."""
     month, pass_id = message["month"], message["pass_id"]
     counts = {name: 0 for name in runs.COUNTERS}
+    current = runs.find_run(month)
+    if current is None or current.pass_id != pass_id:
+        # A replaced pass's batch, delivered late: what it would charge is the new pass's
+        # work, and its counts could no longer be recorded. (A batch runs for at most the
+        # worker's 2-minute timeout; a pass is replaced only after 15 minutes without news.)
+        return counts
     for item_id in message["ids"]:
         if message["kind"] == "expire":
             expire_certificate(item_id)

@@ -13,7 +13,6 @@ from navigator.domain import enrollment as rules
 from navigator.domain.calendar import current_month, now_utc_iso
 from navigator.domain.errors import Conflict, Forbidden, NotFound, StoreUnavailable
 from navigator.domain.periods import period_of_month
-from navigator.service.children import get_owned_child
 from navigator.store import accounts, catalog, money, periods
 from navigator.store.accounts import (
     CertificateItem,
@@ -21,8 +20,9 @@ from navigator.store.accounts import (
     EnrollmentItem,
     MonthItem,
 )
-from navigator.store.base import Cancelled, Transaction, unavailable_on_failure
+from navigator.store.base import Cancelled, Transaction, read_together, unavailable_on_failure
 from navigator.store.money import Movement
+from navigator.store.people import CHILD_SK, ChildItem, child_key
 
 ATTEMPTS = 8
 REGION_CODE = "24"  # Krasnoyarsk krai
@@ -121,11 +121,21 @@ def enroll(caller: Caller, child_id: str, program_id: str, accept_copay: bool) -
 def _plan(
     caller: Caller, enrollment_id: str, child_id: str, program_id: str, accept_copay: bool
 ) -> _Plan:
-    program, seats = catalog.get_program_with_seats(program_id)
-    if program.status != "published":
+    """Everything the checks need, in two consistent batch reads (three when periods moved)."""
+    program, seats, child, child_program = read_together(
+        [
+            (catalog.ProgramItem, catalog.program_key(program_id), catalog.PROGRAM_SK),
+            (catalog.SeatsItem, catalog.program_key(program_id), catalog.SEATS_SK),
+            (ChildItem, child_key(child_id), CHILD_SK),
+            (ChildProgramItem, accounts.child_program_key(child_id, program_id), accounts.CP_SK),
+        ]
+    )
+    if program is None or seats is None or program.status != "published":
         raise NotFound("No such program.")
-    child = get_owned_child(caller, child_id)
-    child_program = accounts.get_child_program(child_id, program_id)
+    if child is None:
+        raise NotFound("No such child.")
+    if not caller.is_operator and child.parent_sub != caller.sub:
+        raise Forbidden("This child is registered by another parent.")
     if child_program is not None and child_program.active_enrollment_id:
         raise Conflict("The child is already enrolled in this program.", code="already_enrolled")
     certificate_funded = program.funding == "certificate"
@@ -134,18 +144,23 @@ def _plan(
         current_month(),
         child_program.last_month if child_program else None,
     )
-    months, period = _months_and_period(program, first, certificate_funded)
+    if first > program.end_month:
+        raise Conflict("The program has no months left.", code="program_ended")
+    period, certificate = (
+        _period_and_certificate(child_id, first) if certificate_funded else (None, None)
+    )
+    months = rules.contract_months(
+        first, program.end_month, period["ends_on"][:7] if period else None
+    )
     if not rules.is_age_eligible(
         child.birth_date, first, int(program.age_min), int(program.age_max), certificate_funded
     ):
         raise Conflict("The child's age does not fit this program.", code="age_not_eligible")
     if seats.taken >= seats.capacity:
         raise Conflict("No free seat is left in this program.", code="no_seats")
-    certificate, new_certificate = None, False
-    if period is not None:
-        certificate = accounts.find_certificate(certificate_id_for(child_id, period["period_id"]))
-        if certificate is None:
-            certificate, new_certificate = _new_certificate(child, period, caller), True
+    new_certificate = period is not None and certificate is None
+    if period is not None and certificate is None:
+        certificate = _new_certificate(child, period, caller)
     balance = int(certificate.balance) if certificate is not None else None
     funding = rules.fund(months, int(program.price_per_month_kopecks), balance)
     rules.require_copay_accepted(funding, accept_copay)
@@ -162,22 +177,31 @@ def _plan(
     )
 
 
-def _months_and_period(
-    program: Any, first: str, certificate_funded: bool
-) -> tuple[list[str], Mapping[str, Any] | None]:
-    """The contract's months: `program_ended` before `no_active_period`, as DESIGN.md orders."""
-    if first > program.end_month:
-        raise Conflict("The program has no months left.", code="program_ended")
-    period = None
-    if certificate_funded:
-        known = [{**p.view(), "in_use": p.in_use} for p in periods.read_periods()[1]]
-        period = period_of_month(first, known)
-        if period is None:
-            raise Conflict("No funding period covers the first month.", code="no_active_period")
-    months = rules.contract_months(
-        first, program.end_month, period["ends_on"][:7] if period else None
-    )
-    return months, period
+def _period_and_certificate(
+    child_id: str, first: str
+) -> tuple[Mapping[str, Any], CertificateItem | None]:
+    """The period of the first month, read fresh together with the child's certificate in it."""
+    for refresh in (False, True):
+        cached = [p.view() for p in periods.known_periods(refresh)]
+        guess = period_of_month(first, cached)
+        if guess is None:
+            continue
+        period_item, certificate = read_together(
+            [
+                (periods.PeriodItem, periods.PERIODS_PK, guess["period_id"]),
+                (
+                    CertificateItem,
+                    accounts.cert_key(certificate_id_for(child_id, guess["period_id"])),
+                    accounts.CERT_SK,
+                ),
+            ]
+        )
+        if period_item is None:
+            continue
+        fresh = {**period_item.view(), "in_use": period_item.in_use}
+        if period_of_month(first, [fresh]) is not None:
+            return fresh, certificate
+    raise Conflict("No funding period covers the first month.", code="no_active_period")
 
 
 def _new_certificate(child: Any, period: Mapping[str, Any], caller: Caller) -> CertificateItem:

@@ -123,3 +123,23 @@ def mark_in_use(tx: Transaction, period: dict[str, Any]) -> None:
         [PeriodItem.in_use.set(True)],
         (PeriodItem.starts_on == period["starts_on"]) & (PeriodItem.ends_on == period["ends_on"]),
     )
+
+
+_cache: dict[str, Any] = {"at": None, "periods": []}
+# The periods' date ranges, per container: they change rarely, and a period in use never
+# changes its dates; whoever uses a period reads its item fresh (nominal, in_use).
+CACHE_SECONDS = 60.0
+
+
+def known_periods(refresh: bool = False) -> list[PeriodItem]:
+    import time
+
+    now = time.monotonic()
+    if refresh or _cache["at"] is None or now - _cache["at"] > CACHE_SECONDS:
+        _cache["periods"] = read_periods()[1]
+        _cache["at"] = now
+    return list(_cache["periods"])
+
+
+def forget_periods() -> None:
+    _cache["at"] = None

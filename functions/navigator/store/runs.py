@@ -108,12 +108,14 @@ def get_run(month: str) -> RunItem:
 
 
 def start_pass(month: str, pass_id: str, now: str, previous: RunItem | None) -> bool:
-    """Start a pass unless one is running (or started since `previous` was read)."""
+    """Start a pass, unless another started or showed progress since `previous` was read."""
     item = RunItem(pk=run_key(month))
+    # The pass read before is still the last one, unchanged since: completed, or running
+    # without a sign of life (the caller judged it stale).
     condition = (
         RunItem.pk.does_not_exist()
         if previous is None
-        else (RunItem.pass_id == previous.pass_id) & (RunItem.status == "completed")
+        else (RunItem.pass_id == previous.pass_id) & (RunItem.updated_at == previous.updated_at)
     )
     actions = [
         RunItem.month.set(month),
