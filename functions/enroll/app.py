@@ -16,7 +16,6 @@ from navigator.service import certificates, children, enrollments
 api = Api()
 PARENTS = {"parents"}
 PROVIDERS = {"providers"}
-PARENTS_AND_OPERATORS = {"parents", "operators"}
 ANYONE_SIGNED_IN = {"parents", "providers", "operators"}
 PROVIDERS_AND_OPERATORS = {"providers", "operators"}
 Cursor = Annotated[str | None, Query(max_length=2048)]
@@ -58,7 +57,7 @@ def get_enrollment(enrollment_id: str) -> dict[str, Any]:
     return enrollments.get_enrollment(api.caller(), enrollment_id)
 
 
-@api.post("/enrollments/<enrollment_id>/withdraw", PARENTS_AND_OPERATORS)
+@api.post("/enrollments/<enrollment_id>/withdraw", PARENTS)
 def withdraw(enrollment_id: str) -> dict[str, Any]:
     return enrollments.withdraw(api.caller(), enrollment_id)
 
@@ -82,12 +81,12 @@ def list_certificates() -> dict[str, Any]:
     return certificates.certificates_of_parent(api.caller())
 
 
-@api.get("/certificates/<certificate_id>", PARENTS_AND_OPERATORS)
+@api.get("/certificates/<certificate_id>", PARENTS)
 def get_certificate(certificate_id: str) -> dict[str, Any]:
     return certificates.get_certificate(api.caller(), certificate_id)
 
 
-@api.get("/certificates/<certificate_id>/ledger", PARENTS_AND_OPERATORS)
+@api.get("/certificates/<certificate_id>/ledger", PARENTS)
 def ledger(certificate_id: str, limit: Annotated[Limit, Query()] = 20, cursor: Cursor = None):
     return certificates.ledger(api.caller(), certificate_id, limit, cursor)
 

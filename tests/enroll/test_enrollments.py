@@ -185,11 +185,12 @@ def test_withdrawal_frees_the_seat_and_a_new_contract_starts_after_the_old_one(w
     assert again.body["start_month"] == "2026-11"
 
 
-def test_only_the_parent_or_an_operator_withdraws(world):
+def test_only_the_parent_withdraws(world):
     enrollment = enroll(register_child(), publish()).body
     path = f"/enrollments/{enrollment['enrollment_id']}/withdraw"
     assert request("POST", path, claims=OTHER_PARENT).status == 403
     assert request("POST", path, claims=provider("p1")).status == 403
+    assert request("POST", path, claims=OPERATOR).status == 403
     assert request("POST", "/enrollments/enr-nope/withdraw", claims=PARENT).status == 404
 
 

@@ -19,7 +19,7 @@ def certificates_of_parent(caller: Caller) -> dict[str, Any]:
 
 def _owned_certificate(caller: Caller, certificate_id: str) -> accounts.CertificateItem:
     certificate = accounts.get_certificate(certificate_id)
-    if not caller.is_operator and certificate.parent_sub != caller.sub:
+    if certificate.parent_sub != caller.sub:
         raise Forbidden("This certificate is not yours.")
     return certificate
 

@@ -331,7 +331,7 @@ def withdraw(caller: Caller, enrollment_id: str) -> dict[str, Any]:
     """Cancels the months after the current one, releases their reserve and frees the seat."""
     for _ in range(ATTEMPTS):
         head, months = accounts.get_enrollment(enrollment_id)
-        if not (caller.is_operator or (caller.is_parent and head.parent_sub == caller.sub)):
+        if head.parent_sub != caller.sub:
             raise Forbidden("This enrollment is not yours.")
         if head.status != "active":
             return enrollment_view(head, months)
