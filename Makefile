@@ -53,7 +53,7 @@ deploy: build ## sam deploy to ENV=staging|production (guided the first time)
 bench: venv ## Run the benchmarks (never part of make test)
 	$(PY) bench/engine.py
 	$(PY) bench/catalog.py
-	$(PY) bench/enroll.py
+	$(PY) bench/enrollment.py
 
 clean: ## Remove the virtual environments and build output
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam

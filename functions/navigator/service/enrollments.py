@@ -109,10 +109,9 @@ def enroll(caller: Caller, child_id: str, program_id: str, accept_copay: bool) -
         except Cancelled:
             continue  # someone moved first: read again, and the checks answer in order
         view = enrollment_view(head, months)
+        # The certificate as this transaction left it (money.move updated the object).
         view["certificate"] = (
-            certificate_view(accounts.get_certificate(plan.certificate.certificate_id))
-            if plan.certificate is not None
-            else None
+            certificate_view(plan.certificate) if plan.certificate is not None else None
         )
         return view
     raise StoreUnavailable("Too many concurrent changes; please retry.")

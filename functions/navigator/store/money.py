@@ -106,4 +106,10 @@ def move(
         actions.append(CertificateItem.status.set("expired"))
     tx.update("certificate", certificate, actions, condition)
     _entries(tx, certificate.certificate_id, seq + 1, moves, now)
+    # The object now shows the state the transaction will leave (once it commits).
+    for term in TERMS:
+        setattr(certificate, term, after[term])
+    certificate.seq = seq + len(moves)
+    if expire:
+        certificate.status = "expired"
     return after

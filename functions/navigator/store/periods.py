@@ -136,7 +136,8 @@ def known_periods(refresh: bool = False) -> list[PeriodItem]:
 
     now = time.monotonic()
     if refresh or _cache["at"] is None or now - _cache["at"] > CACHE_SECONDS:
-        _cache["periods"] = read_periods()[1]
+        with unavailable_on_failure():
+            _cache["periods"] = list(PeriodItem.query(PERIODS_PK))
         _cache["at"] = now
     return list(_cache["periods"])
 

@@ -5,7 +5,7 @@ template's tables) and meters every DynamoDB call with infra.meter.CapacityMeter
 computed from item sizes by DynamoDB's billing rules (transactions count double); they do not
 depend on the machine, so one run is enough. Reproduce:
 
-    .venv/bin/python bench/enroll.py
+    .venv/bin/python bench/enrollment.py
 """
 
 from __future__ import annotations
