@@ -26,8 +26,6 @@ LOCAL_AWS_ENV = {
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "POWERTOOLS_SERVICE_NAME": "navigator-local",
     "POWERTOOLS_METRICS_NAMESPACE": "Navigator",
-    # POST /debit-runs answers while its pass runs on, as the dispatcher Lambda would.
-    "DEBIT_DISPATCH_BACKGROUND": "1",
 }
 
 
@@ -83,7 +81,10 @@ def worker_env() -> dict[str, str]:
             "CATALOG_REFRESH_SECONDS",
         }
     )
-    return {k: os.environ[k] for k in keys if k in os.environ}
+    env = {k: os.environ[k] for k in keys if k in os.environ}
+    # POST /debit-runs answers while its pass runs on, as with the dispatcher Lambda.
+    env["DEBIT_DISPATCH_BACKGROUND"] = "1"
+    return env
 
 
 LOG = logging.getLogger("navigator.stack")
