@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from navigator.api.observability import metrics
 from navigator.domain.calendar import previous_month_of
 from navigator.service import debit
 
@@ -26,6 +27,7 @@ def month_to_charge(event: dict[str, Any]) -> str:
 
 
 @logger.inject_lambda_context
+@metrics.log_metrics(raise_on_empty_metrics=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "dispatch" in event:  # POST /debit-runs started a pass and handed it here
         job = event["dispatch"]

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
@@ -16,6 +16,7 @@ from pynamodb.exceptions import PynamoDBException
 
 from navigator.api import errors
 from navigator.api.auth import Caller, caller_from_event
+from navigator.api.observability import metrics
 from navigator.domain.errors import (
     DomainError,
     Forbidden,
@@ -28,7 +29,6 @@ MAX_BODY_BYTES = 64 * 1024
 PUBLIC: frozenset[str] = frozenset()
 
 logger = Logger()
-metrics = Metrics()
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 

@@ -15,6 +15,9 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+
+from navigator.api import observability
 from navigator.domain import enrollment as rules
 from navigator.domain.calendar import current_month, now_utc_iso
 from navigator.domain.errors import Conflict, NotFound, StoreUnavailable
@@ -115,7 +118,7 @@ def dispatch(month: str, pass_id: str, progress: Progress | None = None) -> None
     already = int(run.charged_count)
     runs.set_dispatched(month, pass_id, already + len(due), len(messages))
     send(messages, progress)
-    runs.complete_if_done(month, pass_id, now_utc_iso())
+    _complete_pass(month, pass_id, now_utc_iso())
 
 
 def _chunks(ids: list[str]) -> Iterable[list[str]]:
@@ -184,9 +187,22 @@ def process_batch(message: dict[str, Any]) -> dict[str, int]:
         else:
             _count(counts, charge(item_id, month, pass_id))
     now = now_utc_iso()
-    runs.record_batch(month, pass_id, int(message["batch"]), counts, now)
-    runs.complete_if_done(month, pass_id, now)
+    if runs.record_batch(month, pass_id, int(message["batch"]), counts, now):
+        observability.count(observability.ITEMS_CHARGED, counts["charged_count"])
+        observability.count(observability.ITEMS_FAILED, counts["failed_count"])
+        observability.count(observability.KOPECKS_CHARGED, counts["charged_kopecks"])
+        observability.count(observability.KOPECKS_RELEASED, counts["released_kopecks"])
+    _complete_pass(month, pass_id, now)
     return counts
+
+
+def _complete_pass(month: str, pass_id: str, now: str) -> None:
+    if runs.complete_if_done(month, pass_id, now):
+        run = runs.get_run(month)
+        started = datetime.fromisoformat(run.started_at.replace("Z", "+00:00"))
+        finished = datetime.fromisoformat(now.replace("Z", "+00:00"))
+        seconds = (finished - started).total_seconds()
+        observability.count(observability.DEBIT_RUN_SECONDS, seconds, MetricUnit.Seconds)
 
 
 def _count(counts: dict[str, int], outcome: tuple[str, int, int]) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from navigator.api import observability
 from navigator.api.auth import Caller
 from navigator.domain import enrollment as rules
 from navigator.domain.calendar import current_month, now_utc_iso
@@ -100,7 +101,11 @@ def enroll(caller: Caller, child_id: str, program_id: str, accept_copay: bool) -
     """POST /enrollments: the checks in DESIGN.md's order, then one transaction."""
     enrollment_id = "enr-" + secrets.token_hex(8)
     for _ in range(ATTEMPTS):
-        plan = _plan(caller, enrollment_id, child_id, program_id, accept_copay)
+        try:
+            plan = _plan(caller, enrollment_id, child_id, program_id, accept_copay)
+        except Conflict as refusal:
+            observability.refused(refusal.code)
+            raise
         now = now_utc_iso()
         tx, head, months = _transaction(plan, now)
         try:
@@ -109,6 +114,9 @@ def enroll(caller: Caller, child_id: str, program_id: str, accept_copay: bool) -
         except Cancelled:
             continue  # someone moved first: read again, and the checks answer in order
         view = enrollment_view(head, months)
+        observability.count(observability.ENROLLMENTS_MADE)
+        if plan.new_certificate:
+            observability.count(observability.CERTIFICATES_ISSUED)
         # The certificate as this transaction left it (money.move updated the object).
         view["certificate"] = (
             certificate_view(plan.certificate) if plan.certificate is not None else None

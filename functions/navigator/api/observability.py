@@ -1,0 +1,38 @@
+"""Business metrics, as CloudWatch EMF through Powertools Metrics (namespace: Navigator).
+
+One shared Metrics object per process: Powertools flushes it when the handler returns
+(`log_metrics`). Names are listed here once; the dashboard and alarms in template.yaml use
+the same names (tests/test_observability.py checks they agree).
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+ENROLLMENTS_MADE = "EnrollmentsMade"
+ENROLLMENTS_REFUSED = "EnrollmentsRefused"
+CERTIFICATES_ISSUED = "CertificatesIssued"
+ITEMS_CHARGED = "ItemsCharged"
+ITEMS_FAILED = "ItemsFailed"
+KOPECKS_CHARGED = "KopecksCharged"
+KOPECKS_RELEASED = "KopecksReleased"
+DEBIT_RUN_SECONDS = "DebitRunSeconds"
+DEBIT_RUN_INCOMPLETE = "DebitRunIncomplete"
+
+metrics = Metrics()
+
+
+def count(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count) -> None:
+    metrics.add_metric(name=name, unit=unit, value=value)
+
+
+def refused(reason: str) -> None:
+    """A refused enrollment, by its refusal code (a dimension of its own metric)."""
+    with single_metric(
+        name=ENROLLMENTS_REFUSED,
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=metrics.namespace or "Navigator",
+    ) as metric:
+        metric.add_dimension(name="reason", value=reason)
