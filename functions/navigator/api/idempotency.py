@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from navigator.api.errors import envelope
-from navigator.domain.errors import Conflict, InvalidInput
+from navigator.domain.errors import Conflict, InvalidInput, StoreUnavailable
 from navigator.settings import get_settings
 
 HEADER = "Idempotency-Key"
@@ -67,6 +67,7 @@ def run_once(
         )
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
         IdempotencyValidationError,
     )
 
@@ -84,6 +85,8 @@ def run_once(
             "The first request with this Idempotency-Key is still in progress.",
             code="request_in_progress",
         ) from error
+    except IdempotencyPersistenceLayerError as error:
+        raise StoreUnavailable() from error
     return answer["body"], int(answer["status"])
 
 

@@ -9,7 +9,7 @@ from navigator.api.auth import Caller
 from navigator.api.cursor import decode_cursor, encode_cursor
 from navigator.domain import catalog as rules
 from navigator.domain.calendar import now_utc_iso
-from navigator.domain.errors import Conflict, Forbidden, NotFound
+from navigator.domain.errors import Conflict, Forbidden, NotFound, StoreUnavailable
 from navigator.store import catalog as store
 from navigator.store.catalog_snapshot import snapshot
 
@@ -63,7 +63,7 @@ def update_program(caller: Caller, program_id: str, changes: dict[str, Any]) -> 
             item, seats, real_changes, frozen, now_utc_iso()
         ):
             return rules.public_view({**current, **real_changes})
-    raise Conflict("The program is changing too fast; please retry.", code="concurrent_update")
+    raise StoreUnavailable("The program is changing too fast; please retry.")
 
 
 def _check_conflicts(current: dict[str, Any], seats: Any, changes: dict[str, Any]) -> bool:
@@ -91,11 +91,11 @@ def _check_conflicts(current: dict[str, Any], seats: Any, changes: dict[str, Any
 def provider_programs(
     caller: Caller, provider_id: str, limit: int, cursor: str | None
 ) -> dict[str, Any]:
+    query = {"provider_programs": provider_id}
+    after = decode_cursor(cursor, query) if cursor else None  # validation before existence
     store.get_provider(provider_id)
     if not caller.is_operator and caller.provider_id != provider_id:
         raise Forbidden("These are another provider's programs.")
-    query = {"provider_programs": provider_id}
-    after = decode_cursor(cursor, query) if cursor else None
     items, next_after = store.provider_programs_page(provider_id, limit, after)
     seats = store.seats_of([item.program_id for item in items])
     return {

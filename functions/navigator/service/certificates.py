@@ -29,9 +29,9 @@ def get_certificate(caller: Caller, certificate_id: str) -> dict[str, Any]:
 
 
 def ledger(caller: Caller, certificate_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
-    _owned_certificate(caller, certificate_id)
     query = {"ledger": certificate_id}
-    after = decode_cursor(cursor, query) if cursor else None
+    after = decode_cursor(cursor, query) if cursor else None  # validation before existence
+    _owned_certificate(caller, certificate_id)
     entries, last_seq = accounts.ledger_page(certificate_id, limit, after)
     return {
         "items": [
@@ -52,9 +52,8 @@ def ledger(caller: Caller, certificate_id: str, limit: int, cursor: str | None) 
 
 
 def _page(
-    index: Any, partition: str, prefix: str, query: dict[str, Any], limit: int, cursor: str | None
+    index: Any, partition: str, prefix: str, query: dict[str, Any], limit: int, after: Any
 ) -> dict[str, Any]:
-    after = decode_cursor(cursor, query) if cursor else None
     heads, last = accounts.enrollments_page(index, partition, prefix, limit, after)
     months = accounts.months_of([h.enrollment_id for h in heads])
     return {
@@ -68,12 +67,14 @@ def enrollments_of_parent(
 ) -> dict[str, Any]:
     prefix = f"ENR#{child_id}#" if child_id else "ENR#"
     query = {"enrollments": caller.sub, "child_id": child_id}
-    return _page(EnrollmentItem.by_owner, f"PARENT#{caller.sub}", prefix, query, limit, cursor)
+    after = decode_cursor(cursor, query) if cursor else None
+    return _page(EnrollmentItem.by_owner, f"PARENT#{caller.sub}", prefix, query, limit, after)
 
 
 def roster(caller: Caller, program_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    query = {"roster": program_id}
+    after = decode_cursor(cursor, query) if cursor else None  # validation before existence
     program = catalog.get_program(program_id)
     if not caller.is_operator and caller.provider_id != program.provider_id:
         raise Forbidden("This is another provider's program.")
-    query = {"roster": program_id}
-    return _page(EnrollmentItem.by_program, f"PROGRAM#{program_id}", "ENR#", query, limit, cursor)
+    return _page(EnrollmentItem.by_program, f"PROGRAM#{program_id}", "ENR#", query, limit, after)

@@ -270,7 +270,9 @@ def _charge_once(
             MonthItem.duepk.remove(),
             MonthItem.duesk.remove(),
         ],
-        MonthItem.status == "pending",
+        # A report that lands after this read must not be overtaken by a stale percent.
+        (MonthItem.status == "pending")
+        & (MonthItem.completeness_percent == int(target.completeness_percent)),
     )
     movements = [
         Movement("debit", charged, head.enrollment_id, target.month),

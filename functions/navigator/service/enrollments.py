@@ -213,6 +213,7 @@ def _period_and_certificate(
 
 def _new_certificate(child: Any, period: Mapping[str, Any], caller: Caller) -> CertificateItem:
     certificate_id = certificate_id_for(child.child_id, period["period_id"])
+    period_month = period["starts_on"][:7].replace("-", "")
     return CertificateItem(
         pk=accounts.cert_key(certificate_id),
         gsi1pk=f"PARENT#{child.parent_sub}",
@@ -220,7 +221,7 @@ def _new_certificate(child: Any, period: Mapping[str, Any], caller: Caller) -> C
         gsi2pk=f"PERIOD#{period['period_id']}",
         gsi2sk=f"CERT#{certificate_id}",
         certificate_id=certificate_id,
-        number=f"{REGION_CODE}-{period['starts_on'][:4]}-{child.child_id.upper()[3:]}",
+        number=f"{REGION_CODE}-{period_month}-{child.child_id.upper()[3:]}",
         child_id=child.child_id,
         period_id=period["period_id"],
         parent_sub=child.parent_sub,
@@ -281,7 +282,7 @@ def _transaction(plan: _Plan, now: str) -> tuple[Transaction, EnrollmentItem, li
         tx.put("month", month, MonthItem.pk.does_not_exist())
         months.append(month)
     _hold_child_program(tx, plan, enrollment_id)
-    catalog.take_seat(tx, plan.seats)
+    catalog.take_seat(tx, plan.seats, int(program.version))
     if plan.certificate is not None:
         reserve = [Movement("reserve", funding.certificate_total, enrollment_id)]
         if plan.new_certificate:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from navigator.domain.calendar import now_utc_iso
-from navigator.domain.errors import Conflict
+from navigator.domain.errors import Conflict, StoreUnavailable
 from navigator.domain.periods import check_period, overlapping
 from navigator.store import periods as store
 
@@ -43,4 +43,4 @@ def put_period(period_id: str, starts_on: str, ends_on: str, nominal: int) -> di
         if store.write_period(period, version, now_utc_iso()):
             period.pop("in_use")
             return period
-    raise Conflict("Periods are changing concurrently; please retry.", code="concurrent_update")
+    raise StoreUnavailable("Periods are changing concurrently; please retry.")

@@ -44,6 +44,8 @@ def certificate_problems(cert: Any, entries: list[Any], pending: dict[str, int])
     out = []
     if any(v < 0 for v in state.values()):
         out.append(f"a negative term: {state}")
+    if cert.status == "expired" and state["balance"] != 0:
+        out.append(f"expired with a balance of {state['balance']}")
     if int(cert.nominal) != sum(state.values()):
         out.append(f"nominal {int(cert.nominal)} is not the sum of the terms {state}")
     entries = sorted(entries, key=lambda e: int(e.seq))

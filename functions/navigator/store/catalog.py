@@ -126,6 +126,9 @@ class SeatsItem(Model):
     taken = NumberAttribute(default=0)
     active = NumberAttribute(default=0)
     version = NumberAttribute(default=1)
+    # The program item's version, mirrored here: an enrollment commits only against the
+    # program it read (price, months, funding, status), without touching the big item.
+    program_version = NumberAttribute(default=1)
 
 
 def program_key(program_id: str) -> str:
@@ -200,6 +203,7 @@ def put_new_program(program: dict[str, Any], now: str) -> ProgramItem:
         taken=0,
         active=0,
         version=1,
+        program_version=1,
         chgpk=feed_shard(program_id),
         chgsk=feed_position(program_id),
     )
@@ -265,21 +269,18 @@ def update_program(
     ]
     tx = Transaction()
     tx.update("program", item, actions, ProgramItem.version == item.version)
+    seat_actions = [
+        SeatsItem.program_version.set(int(item.version) + 1),
+        SeatsItem.version.add(1),
+        SeatsItem.chgsk.set(feed_position(item.program_id)),
+    ]
+    seat_condition = SeatsItem.program_version == int(item.version)
     if "capacity" in changes:
-        tx.update(
-            "seats",
-            seats,
-            [
-                SeatsItem.capacity.set(changes["capacity"]),
-                SeatsItem.version.add(1),
-                SeatsItem.chgsk.set(feed_position(item.program_id)),
-            ],
-            (SeatsItem.taken <= changes["capacity"]) & (SeatsItem.active == 0)
-            if frozen
-            else SeatsItem.taken <= changes["capacity"],
-        )
-    elif frozen:
-        tx.check("seats", SeatsItem, (seats.pk, SEATS_SK), SeatsItem.active == 0)
+        seat_actions.append(SeatsItem.capacity.set(changes["capacity"]))
+        seat_condition &= SeatsItem.taken <= changes["capacity"]
+    if frozen:
+        seat_condition &= SeatsItem.active == 0
+    tx.update("seats", seats, seat_actions, seat_condition)
     try:
         with unavailable_on_failure():
             tx.commit(_connection())
@@ -288,8 +289,9 @@ def update_program(
     return True
 
 
-def take_seat(tx: Transaction, seats: SeatsItem) -> None:
-    """Join an enrollment's transaction: one more seat taken, never past the capacity."""
+def take_seat(tx: Transaction, seats: SeatsItem, program_version: int) -> None:
+    """Join an enrollment's transaction: one more seat taken, never past the capacity, and
+    only while the program is as the enrollment read it."""
     tx.update(
         "seat",
         seats,
@@ -299,7 +301,7 @@ def take_seat(tx: Transaction, seats: SeatsItem) -> None:
             SeatsItem.version.add(1),
             SeatsItem.chgsk.set(feed_position(seats.program_id)),
         ],
-        SeatsItem.taken < SeatsItem.capacity,
+        (SeatsItem.taken < SeatsItem.capacity) & (SeatsItem.program_version == program_version),
     )
 
 

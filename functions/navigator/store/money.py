@@ -93,7 +93,8 @@ def move(
     if not moves and not expire:
         return after
     seq = int(certificate.seq)
-    condition = CertificateItem.seq == seq
+    # Expiry may write no entry (a zero balance), so the status is checked as well as `seq`.
+    condition = (CertificateItem.seq == seq) & (CertificateItem.status == certificate.status)
     actions: list[Any] = [CertificateItem.seq.set(seq + len(moves))]
     for term in TERMS:
         delta = after[term] - before[term]

@@ -81,12 +81,12 @@ def write_period(period: dict[str, Any], registry_version: int, now: str) -> boo
     else:
         registry_condition = PeriodRegistry.version == registry_version
     # A period in use keeps its dates: the condition guards a certificate issued meanwhile.
-    item_condition = (PeriodItem.pk.does_not_exist()) | (
-        (PeriodItem.in_use == False)  # noqa: E712 - a DynamoDB condition, not a comparison
-        | (
-            (PeriodItem.starts_on == period["starts_on"])
-            & (PeriodItem.ends_on == period["ends_on"])
-        )
+    # in_use only ever turns true, by the first certificate: the write keeps the value it read,
+    # so a certificate issued meanwhile makes it retry (and then refuse new dates).
+    item_condition = (
+        PeriodItem.in_use == True  # noqa: E712 - a DynamoDB condition, not a comparison
+        if period["in_use"]
+        else PeriodItem.pk.does_not_exist() | (PeriodItem.in_use == False)  # noqa: E712
     )
     try:
         with TransactWrite(connection=_connection()) as tx:
