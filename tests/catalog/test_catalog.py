@@ -198,3 +198,20 @@ def test_paging_yields_each_program_once_and_cursors_are_bound_to_the_query(prov
     )
     reply = request("GET", "/programs", query={"cursor": tampered})
     assert (reply.status, reply.code) == (400, "invalid_cursor")
+
+
+def test_a_program_runs_two_years_at_most(providers):
+    reply = request(
+        "POST",
+        "/programs",
+        body=program(start_month="2026-09", end_month="2028-09"),
+        claims=provider("p1"),
+    )
+    assert reply.status == 422
+    assert reply.body["error"]["details"]["fields"][0]["field"] == "end_month"
+
+
+def test_a_period_lasts_two_years_at_most(aws):
+    body = {"starts_on": "2026-09-01", "ends_on": "2028-09-30", "nominal_kopecks": 1}
+    reply = request("PUT", "/periods/long", body=body, claims=OPERATOR)
+    assert (reply.status, reply.code) == (422, "validation_error")

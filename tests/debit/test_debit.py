@@ -321,3 +321,36 @@ def test_a_pass_that_stopped_showing_progress_is_replaced(world, captured):
     report = request("GET", "/debit-runs/2026-09", claims=OPERATOR).body
     assert (report["status"], report["charged_count"]) == ("completed", 2)
     assert report["charged_kopecks"] == 2 * PRICE
+
+
+def test_charges_of_a_batch_that_never_reported_are_counted_by_the_next_pass(world, captured):
+    from navigator.service import debit
+    from navigator.store.runs import RunItem, run_key
+
+    enrolled(5)
+    set_today(world, "2026-10-02")
+    run("2026-09")
+    real = debit._charge_once
+    calls = {"n": 0}
+
+    def dies_after_two(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > 2:
+            raise RuntimeError("poison: this batch ends in the dead-letter queue")
+        return real(*args, **kwargs)
+
+    world.setattr(debit, "_charge_once", dies_after_two)
+    with pytest.raises(RuntimeError):
+        debit.process_batch(captured[0])
+    world.setattr(debit, "_charge_once", real)
+    RunItem.get(run_key("2026-09"), "RUN").update(
+        actions=[RunItem.updated_at.set("2026-10-02T00:00:00.000Z")]
+    )
+    second = run("2026-09").body  # the silent pass is replaced
+    assert (second["due_count"], second["charged_count"]) == (5, 2)
+    assert second["already_charged_count"] == 2
+    debit.process_batch(captured[-1])
+    report = request("GET", "/debit-runs/2026-09", claims=OPERATOR).body
+    assert report["status"] == "completed"
+    assert (report["charged_count"], report["charged_kopecks"]) == (5, 5 * PRICE)
+    assert (report["due_count"], report["already_charged_count"]) == (5, 2)

@@ -10,6 +10,7 @@ from typing import Any
 
 import snowballstemmer
 
+from navigator.domain.calendar import months_between
 from navigator.domain.errors import InvalidInput
 
 DIRECTIONS = (
@@ -44,6 +45,8 @@ PROGRAM_FIELDS = (
     "status",
 )
 FROZEN_WHILE_ENROLLED = ("funding", "start_month", "end_month")
+# A contract is one DynamoDB transaction with an item per month (at most 100 items in all).
+MAX_MONTHS = 24
 
 
 def check_program(program: Mapping[str, Any]) -> None:
@@ -53,6 +56,10 @@ def check_program(program: Mapping[str, Any]) -> None:
         problems.append({"field": "age_min", "problem": "must not exceed age_max"})
     if program["start_month"] > program["end_month"]:
         problems.append({"field": "start_month", "problem": "must not be after end_month"})
+    elif len(months_between(program["start_month"], program["end_month"])) > MAX_MONTHS:
+        problems.append(
+            {"field": "end_month", "problem": f"a program runs {MAX_MONTHS} months at most"}
+        )
     price = program["price_per_month_kopecks"]
     if program["funding"] == "free" and price != 0:
         problems.append(

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
+from navigator.domain.catalog import MAX_MONTHS
 from navigator.domain.errors import InvalidInput
 
 
@@ -19,6 +20,10 @@ def check_period(starts_on: str, ends_on: str) -> None:
         problems.append({"field": "ends_on", "problem": "must be the last day of a month"})
     if start > end:
         problems.append({"field": "starts_on", "problem": "must not be after ends_on"})
+    elif (end.year - start.year) * 12 + end.month - start.month + 1 > MAX_MONTHS:
+        problems.append(
+            {"field": "ends_on", "problem": f"a period lasts {MAX_MONTHS} months at most"}
+        )
     if problems:
         raise InvalidInput(details={"fields": problems})
 

@@ -21,7 +21,7 @@ from navigator.api import observability
 from navigator.domain import enrollment as rules
 from navigator.domain.calendar import current_month, now_utc_iso
 from navigator.domain.errors import Conflict, NotFound, StoreUnavailable
-from navigator.service.enrollments import end_enrollment
+from navigator.service.enrollments import backoff, end_enrollment
 from navigator.settings import get_settings
 from navigator.store import accounts, money, periods, runs
 from navigator.store.accounts import EnrollmentItem, MonthItem
@@ -114,9 +114,13 @@ def dispatch(month: str, pass_id: str, progress: Progress | None = None) -> None
         ]
     for number, message in enumerate(messages):
         message["batch"] = number
-    run = runs.get_run(month)
-    already = int(run.charged_count)
-    runs.set_dispatched(month, pass_id, already + len(due), len(messages))
+    # The month's totals so far, counted from the charged months themselves: a batch that
+    # charged and then died before reporting is counted here, never twice.
+    charged = [0, 0, 0]
+    for shard in range(accounts.DUE_SHARDS):
+        for index, value in enumerate(accounts.charged_totals(month, shard)):
+            charged[index] += value
+    runs.set_dispatched(month, pass_id, len(due), len(messages), *charged)
     send(messages, progress)
     _complete_pass(month, pass_id, now_utc_iso())
 
@@ -219,7 +223,8 @@ def _count(counts: dict[str, int], outcome: tuple[str, int, int]) -> None:
 
 def charge(enrollment_id: str, month: str, pass_id: str) -> tuple[str, int, int]:
     """Charge the month of one enrollment (and complete it if it ends); the outcome counts."""
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
+        backoff(attempt)
         try:
             head, months = accounts.get_enrollment(enrollment_id)
         except NotFound:
@@ -267,8 +272,8 @@ def _charge_once(
             MonthItem.status.set("charged"),
             MonthItem.charged_kopecks.set(charged),
             MonthItem.charged_pass.set(pass_id),
-            MonthItem.duepk.remove(),
-            MonthItem.duesk.remove(),
+            # From the due shard to the done shard: what every later pass recounts.
+            MonthItem.duepk.set(accounts.done_key(target.month, head.enrollment_id)),
         ],
         # A report that lands after this read must not be overtaken by a stale percent.
         (MonthItem.status == "pending")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +44,12 @@ class _Plan:
     certificate: CertificateItem | None
     new_certificate: bool
     funding: rules.Funding
+
+
+def backoff(attempt: int) -> None:
+    """Jittered, growing pauses between attempts, so a crowd on the last seats spreads out."""
+    if attempt:
+        time.sleep(random.uniform(0, 0.01 * 2**attempt))
 
 
 def certificate_id_for(child_id: str, period_id: str) -> str:
@@ -100,7 +108,8 @@ def enrollment_view(head: EnrollmentItem, months: list[MonthItem]) -> dict[str, 
 def enroll(caller: Caller, child_id: str, program_id: str, accept_copay: bool) -> dict[str, Any]:
     """POST /enrollments: the checks in DESIGN.md's order, then one transaction."""
     enrollment_id = "enr-" + secrets.token_hex(8)
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
+        backoff(attempt)
         try:
             plan = _plan(caller, enrollment_id, child_id, program_id, accept_copay)
         except Conflict as refusal:
@@ -110,7 +119,8 @@ def enroll(caller: Caller, child_id: str, program_id: str, accept_copay: bool) -
         tx, head, months = _transaction(plan, now)
         try:
             with unavailable_on_failure():
-                tx.commit(accounts.CertificateItem._get_connection().connection)
+                connection = accounts.CertificateItem._get_connection().connection
+                tx.commit(connection, token=f"{enrollment_id}-{attempt}")
         except Cancelled:
             continue  # someone moved first: read again, and the checks answer in order
         view = enrollment_view(head, months)
@@ -337,7 +347,8 @@ def get_enrollment(caller: Caller, enrollment_id: str) -> dict[str, Any]:
 
 def withdraw(caller: Caller, enrollment_id: str) -> dict[str, Any]:
     """Cancels the months after the current one, releases their reserve and frees the seat."""
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
+        backoff(attempt)
         head, months = accounts.get_enrollment(enrollment_id)
         if head.parent_sub != caller.sub:
             raise Forbidden("This enrollment is not yours.")

@@ -17,7 +17,7 @@ import zlib
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from navigator.domain.errors import NotFound
@@ -60,7 +60,7 @@ class SecondIndex(GlobalSecondaryIndex[Any]):
 class DueIndex(GlobalSecondaryIndex[Any]):
     class Meta:
         index_name = "due"
-        projection = KeysOnlyProjection()
+        projection = IncludeProjection(["certificate_kopecks", "charged_kopecks"])
 
     duepk = UnicodeAttribute(hash_key=True)
     duesk = UnicodeAttribute(range_key=True)
@@ -209,6 +209,10 @@ def due_key(month: str, enrollment_id: str) -> str:
     return f"DUE#{month}#{shard_of(enrollment_id):02d}"
 
 
+def done_key(month: str, enrollment_id: str) -> str:
+    return f"DONE#{month}#{shard_of(enrollment_id):02d}"
+
+
 def end_key(month: str, enrollment_id: str) -> str:
     return f"END#{month}#{shard_of(enrollment_id):02d}"
 
@@ -325,6 +329,25 @@ def _keys_in(index_name: str, partition: str, attribute: str) -> list[str]:
 def due_enrollments(month: str, shard: int) -> list[str]:
     """Enrollments with a pending certificate-funded month `month`, in one due shard."""
     return _keys_in("due", f"DUE#{month}#{shard:02d}", "duesk")
+
+
+def charged_totals(month: str, shard: int) -> tuple[int, int, int]:
+    """(months charged, kopecks charged, kopecks released) of a month, in one due shard."""
+    connection = MonthItem._get_connection()
+    count = charged = released = 0
+    start_key = None
+    with unavailable_on_failure():
+        while True:
+            page = connection.query(
+                f"DONE#{month}#{shard:02d}", index_name="due", exclusive_start_key=start_key
+            )
+            for raw in page.get("Items", []):
+                amount = int(raw["certificate_kopecks"]["N"])
+                took = int(raw["charged_kopecks"]["N"])
+                count, charged, released = count + 1, charged + took, released + amount - took
+            start_key = page.get("LastEvaluatedKey")
+            if not start_key:
+                return count, charged, released
 
 
 def ending_enrollments(month: str, shard: int) -> list[str]:

@@ -111,12 +111,14 @@ class Transaction:
     def __len__(self) -> int:
         return len(self._ops)
 
-    def commit(self, connection: Any) -> None:
+    def commit(self, connection: Any, token: str | None = None) -> None:
+        """`token` (ClientRequestToken) makes a retry of a commit whose answer was lost succeed
+        instead of meeting its own writes' conditions."""
         from pynamodb.exceptions import TransactWriteError
         from pynamodb.transactions import TransactWrite
 
         try:
-            with TransactWrite(connection=connection) as tx:
+            with TransactWrite(connection=connection, client_request_token=token) as tx:
                 for kind, _, args in self._ops:
                     if kind == "check":
                         model_cls, key, condition = args
