@@ -75,3 +75,36 @@ def test_search_works_on_a_loaded_blob(catalog):
     reset_snapshot()
     reply = request("GET", "/programs", query={"q": "шахматам"})
     assert len(reply.body["items"]) == 5
+
+
+def test_a_change_that_reaches_the_index_late_is_still_picked_up(aws):
+    """Given a change stamped before what a container has already read (a lagging writer's
+    clock, or an index that caught up late), the next refresh still reads it."""
+    from navigator.store.catalog import ProgramItem, program_key
+    from navigator.store.catalog_snapshot import snapshot
+
+    body = {"provider_id": "p1", "name": "Дом", "inn": "7707083893", "municipality": "Канск"}
+    request("POST", "/providers", body=body, claims=OPERATOR)
+    first = request(
+        "POST", "/programs", body=program_body(title="Первый"), claims=provider("p1")
+    ).body["program_id"]
+    late = request(
+        "POST",
+        "/programs",
+        body=program_body(title="Поздний", status="draft"),
+        claims=provider("p1"),
+    ).body["program_id"]
+    seen = snapshot()
+    assert first in seen.programs and seen.programs[late]["status"] == "draft"
+    item = ProgramItem.get(program_key(late), "PROGRAM")
+    stamp = item.chgsk.split("#", 1)[0]
+    # Published now, but stamped with the old time: as if the write had lagged.
+    item.update(
+        actions=[
+            ProgramItem.status.set("published"),
+            ProgramItem.version.add(1),
+            ProgramItem.chgsk.set(f"{stamp}#{late}"),
+        ]
+    )
+    reply = request("GET", "/programs", query={"limit": "100"})
+    assert late in {p["program_id"] for p in reply.body["items"]}

@@ -53,9 +53,12 @@ class CatalogSnapshot:
         with self._lock:
             if not self.loaded:
                 self._load_blob()
+            # Changes stamped just before this read may not have reached the index yet (or
+            # carry a lagging writer's clock): the next read starts that far back again.
+            trusted = f"{max(0, time.time_ns() // 1_000_000 - FEED_OVERLAP_MS):013d}"
             for shard in range(FEED_SHARDS):
                 after = self._watermarks.get(shard)
-                since = _rewind(after) if after else None
+                since = after
                 for item in changed_items(shard, since):
                     if isinstance(item, SeatsItem):
                         self._apply_seats(item)
@@ -64,7 +67,7 @@ class CatalogSnapshot:
                     if after is None or item.chgsk > after:
                         after = item.chgsk
                 if after:
-                    self._watermarks[shard] = after
+                    self._watermarks[shard] = min(after, trusted)
             self._checked_at = now
             self.loaded = True
 
@@ -174,20 +177,6 @@ class CatalogSnapshot:
                         return out, out[-1]["program_id"]
                     out.append(program)
             return out, None
-
-
-def _rewind(position: str) -> str:
-    """Read past the watermark, and again over the last moments of the reader's clock.
-
-    A change may reach the index late, or carry a writer's clock that lags ours: anything
-    stamped within FEED_OVERLAP_MS of now is read again (a bounded amount: what was written
-    in those moments), while older changes that were already seen are not.
-    """
-    seen = int(position.split("#", 1)[0])
-    recent = time.time_ns() // 1_000_000 - FEED_OVERLAP_MS
-    if seen < recent:
-        return position  # everything up to the watermark is old enough to trust
-    return f"{max(0, recent):013d}"
 
 
 _snapshot: CatalogSnapshot | None = None
