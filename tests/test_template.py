@@ -86,3 +86,16 @@ def test_functions_run_python_3_11_and_the_schedule_uses_the_domain_timezone():
     schedule = template["Resources"]["DebitDispatcherFunction"]["Properties"]["Events"]["Monthly"]
     assert schedule["Type"] == "ScheduleV2"
     assert template["Parameters"]["ScheduleTimezone"]["Default"] == "Asia/Krasnoyarsk"
+
+
+def test_the_api_has_limits_a_usage_plan_and_a_waf_association_point():
+    template = load_template()
+    api = template["Resources"]["NavigatorApi"]["Properties"]
+    limits = {(m["ResourcePath"], m["HttpMethod"]): m for m in api["MethodSettings"]}
+    assert limits[("/*", "*")]["ThrottlingRateLimit"] > 0
+    assert ("/programs", "GET") in limits and ("/enrollments", "POST") in limits
+    assert api["Auth"]["UsagePlan"]["CreateUsagePlan"] == "PER_API"
+    assert api["GatewayResponses"]["THROTTLED"]["StatusCode"] == "429"
+    assert api["GatewayResponses"]["REQUEST_TOO_LARGE"]["StatusCode"] == "413"
+    waf = template["Resources"]["ApiWebAclAssociation"]
+    assert waf["Type"] == "AWS::WAFv2::WebACLAssociation" and waf["Condition"] == "HasWebAcl"
