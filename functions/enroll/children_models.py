@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 
 from navigator.api.types import FullName, IsoDate, Strict
 from navigator.domain.calendar import today
@@ -21,9 +21,10 @@ BirthDate = Annotated[IsoDate, AfterValidator(_not_in_future)]
 
 
 class ChildIn(Strict):
-    full_name: FullName
-    birth_date: BirthDate
+    # Powertools logs a route's arguments at DEBUG: personal data stays out of the repr.
+    full_name: Annotated[FullName, Field(repr=False)]
+    birth_date: Annotated[BirthDate, Field(repr=False)]
     # Any string here: its format and checksum are checked by the service once every other
     # field is valid, so that a bad SNILS alone answers 422 invalid_snils (API.md). The body's
     # 64 KB limit bounds it.
-    snils: str
+    snils: Annotated[str, Field(repr=False)]

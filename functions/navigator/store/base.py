@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +15,11 @@ from navigator.domain.errors import StoreUnavailable
 from navigator.settings import get_settings
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
+
+# At DEBUG, PynamoDB and botocore log whole requests: items with children's names. Whatever
+# level the function runs at, those libraries say only warnings and errors.
+for _library in ("pynamodb", "botocore", "boto3", "urllib3"):
+    logging.getLogger(_library).setLevel(logging.WARNING)
 
 
 class TableMeta(type):
