@@ -54,6 +54,7 @@ bench: venv ## Run the benchmarks (never part of make test)
 	$(PY) bench/engine.py
 	$(PY) bench/catalog.py
 	$(PY) bench/enrollment.py
+	$(PY) bench/coldstart.py
 
 clean: ## Remove the virtual environments and build output
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam
