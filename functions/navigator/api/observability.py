@@ -20,7 +20,9 @@ KOPECKS_RELEASED = "KopecksReleased"
 DEBIT_RUN_SECONDS = "DebitRunSeconds"
 DEBIT_RUN_INCOMPLETE = "DebitRunIncomplete"
 
-metrics = Metrics()
+# The namespace is fixed here too: a process that flushes without the template's environment
+# (the `navigator debit` command) must not fail on it.
+metrics = Metrics(namespace="Navigator")
 
 
 def count(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count) -> None:

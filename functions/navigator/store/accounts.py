@@ -2,7 +2,7 @@
 
 Keys (docs/decisions.md, "Tables and keys"):
 - certificate  CERT#{id} / CERT      gsi1 PARENT#{sub} / CERT#{valid_from}#{id},
-                                     gsi2 PERIOD#{period_id} / CERT#{id}
+                                     period PERIOD#{period_id}#{shard} / {id} (keys only)
 - ledger entry CERT#{id} / SEQ#{seq:09d}  (one partition per certificate, oldest first)
 - enrollment   ENR#{id} / ENR        gsi1 PARENT#{sub} / ENR#{child}#{created}#{id},
                                      gsi2 PROGRAM#{program_id} / ENR#{created}#{id},
@@ -17,7 +17,12 @@ import zlib
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    IncludeProjection,
+    KeysOnlyProjection,
+)
 from pynamodb.models import Model
 
 from navigator.domain.errors import NotFound
@@ -66,6 +71,15 @@ class DueIndex(GlobalSecondaryIndex[Any]):
     duesk = UnicodeAttribute(range_key=True)
 
 
+class PeriodIndex(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "period"
+        projection = KeysOnlyProjection()
+
+    perpk = UnicodeAttribute(hash_key=True)
+    persk = UnicodeAttribute(range_key=True)
+
+
 @register
 class CertificateItem(_Data, Model):
     class Meta(metaclass=TableMeta):
@@ -75,8 +89,8 @@ class CertificateItem(_Data, Model):
     sk = UnicodeAttribute(range_key=True, default=CERT_SK)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
-    gsi2pk = UnicodeAttribute()
-    gsi2sk = UnicodeAttribute()
+    perpk = UnicodeAttribute()
+    persk = UnicodeAttribute()
     certificate_id = UnicodeAttribute()
     number = UnicodeAttribute()
     child_id = UnicodeAttribute()
@@ -94,7 +108,7 @@ class CertificateItem(_Data, Model):
     created_at = UnicodeAttribute()
 
     by_owner = OwnerIndex()
-    by_period = SecondIndex()
+    by_period = PeriodIndex()
 
 
 @register
@@ -247,14 +261,29 @@ def get_child_program(child_id: str, program_id: str) -> ChildProgramItem | None
 
 def get_enrollment(enrollment_id: str) -> tuple[EnrollmentItem, list[MonthItem]]:
     """The enrollment and its months, oldest first, read consistently."""
-    key = enrollment_key(enrollment_id)
+    # One consistent Query of the enrollment's partition holds its head and its months.
+    connection = EnrollmentItem._get_connection()
+    head: EnrollmentItem | None = None
+    months: list[MonthItem] = []
+    start_key = None
     with unavailable_on_failure():
-        try:
-            head = EnrollmentItem.get(key, ENR_SK, consistent_read=True)
-        except EnrollmentItem.DoesNotExist as error:
-            raise NotFound("No such enrollment.") from error
-        months = list(MonthItem.query(key, MonthItem.sk.startswith("M#"), consistent_read=True))
-    return head, months
+        while True:
+            page = connection.query(
+                enrollment_key(enrollment_id),
+                consistent_read=True,
+                exclusive_start_key=start_key,
+            )
+            for raw in page.get("Items", []):
+                if raw["sk"]["S"] == ENR_SK:
+                    head = EnrollmentItem.from_raw_data(raw)
+                elif raw["sk"]["S"].startswith("M#"):
+                    months.append(MonthItem.from_raw_data(raw))
+            start_key = page.get("LastEvaluatedKey")
+            if not start_key:
+                break
+    if head is None:
+        raise NotFound("No such enrollment.")
+    return head, sorted(months, key=lambda m: m.month)
 
 
 def certificates_of_parent(parent_sub: str) -> list[CertificateItem]:
@@ -313,8 +342,10 @@ def ledger_page(
 # ------------------------------------------------------------------ debits
 
 
-def _keys_in(index_name: str, partition: str, attribute: str) -> list[str]:
-    connection = MonthItem._get_connection()
+def _keys_in(
+    index_name: str, partition: str, attribute: str, model: type[Model] = MonthItem
+) -> list[str]:
+    connection = model._get_connection()
     out: list[str] = []
     start_key = None
     with unavailable_on_failure():
@@ -355,16 +386,12 @@ def ending_enrollments(month: str, shard: int) -> list[str]:
     return _keys_in("due", f"END#{month}#{shard:02d}", "duesk")
 
 
+def period_key(period_id: str, certificate_id: str) -> str:
+    return f"PERIOD#{period_id}#{shard_of(certificate_id):02d}"
+
+
 def certificates_of_period(period_id: str) -> list[str]:
-    connection = CertificateItem._get_connection()
     out: list[str] = []
-    start_key = None
-    with unavailable_on_failure():
-        while True:
-            page = connection.query(
-                f"PERIOD#{period_id}", index_name="gsi2", exclusive_start_key=start_key
-            )
-            out += [raw["certificate_id"]["S"] for raw in page.get("Items", [])]
-            start_key = page.get("LastEvaluatedKey")
-            if not start_key:
-                return out
+    for shard in range(DUE_SHARDS):
+        out += _keys_in("period", f"PERIOD#{period_id}#{shard:02d}", "persk", CertificateItem)
+    return out

@@ -8,12 +8,14 @@ batch   RUN#{month} / PASS#{pass}#B#{n}    written once per batch: its counts ar
 
 from __future__ import annotations
 
+import random
+import time
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
-from navigator.domain.errors import NotFound
+from navigator.domain.errors import NotFound, StoreUnavailable
 from navigator.store.base import (
     Cancelled,
     TableMeta,
@@ -23,6 +25,7 @@ from navigator.store.base import (
 )
 
 RUN_SK = "RUN"
+CONFLICT_ATTEMPTS = 10
 COUNTERS = (
     "charged_count",
     "charged_kopecks",
@@ -180,12 +183,22 @@ def record_batch(month: str, pass_id: str, batch: int, counts: dict[str, int], n
     actions = [getattr(RunItem, name).add(counts.get(name, 0)) for name in COUNTERS]
     actions += [RunItem.done_batches.add(1), RunItem.updated_at.set(now)]
     tx.update("run", run, actions, RunItem.pass_id == pass_id)
-    try:
-        with unavailable_on_failure():
-            tx.commit(_connection())
-    except Cancelled:
-        return False
-    return True
+    return _commit_unless_refused(tx)
+
+
+def _commit_unless_refused(tx: Transaction) -> bool:
+    """True if committed; False if a condition refused it. Fifty workers write the one run
+    item, so a transaction conflict with another is retried, never taken for a refusal."""
+    for attempt in range(CONFLICT_ATTEMPTS):
+        try:
+            with unavailable_on_failure():
+                tx.commit(_connection())
+            return True
+        except Cancelled as cancelled:
+            if cancelled.failed:
+                return False
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))
+    raise StoreUnavailable("The run's report is contended; the batch will be retried.")
 
 
 def complete_if_done(month: str, pass_id: str, now: str) -> bool:
@@ -199,9 +212,4 @@ def complete_if_done(month: str, pass_id: str, now: str) -> bool:
         & (RunItem.status == "running")
         & (RunItem.done_batches == RunItem.expected_batches),
     )
-    try:
-        with unavailable_on_failure():
-            tx.commit(_connection())
-    except Cancelled:
-        return False
-    return True
+    return _commit_unless_refused(tx)
