@@ -55,6 +55,7 @@ bench: venv ## Run the benchmarks (never part of make test)
 	$(PY) bench/catalog.py
 	$(PY) bench/enrollment.py
 	$(PY) bench/coldstart.py
+	$(PY) bench/debit.py --sizes 1500,3000 --engine partition
 
 clean: ## Remove the virtual environments and build output
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam
