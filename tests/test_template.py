@@ -83,6 +83,7 @@ def test_money_tables_are_protected_and_recoverable():
 def test_functions_run_python_3_11_and_the_schedule_uses_the_domain_timezone():
     template = load_template()
     assert template["Globals"]["Function"]["Runtime"] == "python3.11"
+    assert template["Globals"]["Function"]["Architectures"] == ["arm64"]
     schedule = template["Resources"]["DebitDispatcherFunction"]["Properties"]["Events"]["Monthly"]
     assert schedule["Type"] == "ScheduleV2"
     assert template["Parameters"]["ScheduleTimezone"]["Default"] == "Asia/Krasnoyarsk"
