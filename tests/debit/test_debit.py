@@ -354,3 +354,23 @@ def test_charges_of_a_batch_that_never_reported_are_counted_by_the_next_pass(wor
     assert report["status"] == "completed"
     assert (report["charged_count"], report["charged_kopecks"]) == (5, 5 * PRICE)
     assert (report["due_count"], report["already_charged_count"]) == (5, 2)
+
+
+def test_batches_hold_25_enrollments_numbered_in_order(world, captured):
+    from navigator.service import debit
+
+    enrolled(30)
+    set_today(world, "2026-10-02")
+    started = run("2026-09").body
+    assert [m["batch"] for m in captured] == [0, 1]
+    assert [len(m["ids"]) for m in captured] == [25, 5]
+    assert len({i for m in captured for i in m["ids"]}) == 30
+    assert started["status"] == "running"
+    for message in captured:
+        debit.process_batch(message)
+    report = request("GET", "/debit-runs/2026-09", claims=OPERATOR).body
+    assert (report["status"], report["due_count"], report["charged_count"]) == (
+        "completed",
+        30,
+        30,
+    )

@@ -29,6 +29,7 @@ from navigator.store.base import Cancelled, Transaction, unavailable_on_failure
 from navigator.store.money import Movement
 
 BATCH_SIZE = 25
+SEND_AT_ONCE = 10  # SQS SendMessageBatch takes ten messages
 ATTEMPTS = 8
 # A running pass that showed no progress for this long (its dispatcher died, or its batches
 # went to the dead-letter queue) may be replaced by a new pass.
@@ -95,34 +96,69 @@ def _invoke_dispatcher(month: str, pass_id: str) -> None:
 
 
 def dispatch(month: str, pass_id: str, progress: Progress | None = None) -> None:
-    """Enumerate the month's due and ending enrollments and its period's expiry; send batches."""
-    due: set[str] = set()
-    ending: set[str] = set()
-    for shard in range(accounts.DUE_SHARDS):
-        due.update(accounts.due_enrollments(month, shard))
-        ending.update(accounts.ending_enrollments(month, shard))
-    messages: list[dict[str, Any]] = [
-        {"month": month, "pass_id": pass_id, "kind": "charge", "ids": chunk}
-        for chunk in _chunks(sorted(due | ending))
-    ]
-    period = _period_ending_in(month)
-    if period is not None:
-        certificates = accounts.certificates_of_period(period)
-        messages += [
-            {"month": month, "pass_id": pass_id, "kind": "expire", "ids": chunk}
-            for chunk in _chunks(sorted(certificates))
-        ]
-    for number, message in enumerate(messages):
-        message["batch"] = number
+    """Enumerate the month's due and ending enrollments and its period's expiry, one due shard
+    at a time, sending full batches as they fill (memory bounded by one shard)."""
     # The month's totals so far, counted from the charged months themselves: a batch that
-    # charged and then died before reporting is counted here, never twice.
+    # charged and then died before reporting is counted here, never twice. They are set
+    # before any batch of this pass can add to them.
     charged = [0, 0, 0]
     for shard in range(accounts.DUE_SHARDS):
         for index, value in enumerate(accounts.charged_totals(month, shard)):
             charged[index] += value
-    runs.set_dispatched(month, pass_id, len(due), len(messages), *charged)
-    send(messages, progress)
+    runs.set_totals(month, pass_id, *charged)
+    charges = _Batches(month, pass_id, "charge", 0, progress)
+    pending = 0
+    for shard in range(accounts.DUE_SHARDS):
+        due = set(accounts.due_enrollments(month, shard))
+        pending += len(due)
+        charges.add(sorted(due | set(accounts.ending_enrollments(month, shard))))
+    sent = charges.close()
+    period = _period_ending_in(month)
+    if period is not None:
+        expiries = _Batches(month, pass_id, "expire", sent, progress)
+        for shard in range(accounts.DUE_SHARDS):
+            expiries.add(sorted(accounts.certificates_of_period(period, shard)))
+        sent = expiries.close()
+    runs.set_expected(month, pass_id, charged[0] + pending, sent)
     _complete_pass(month, pass_id, now_utc_iso())
+
+
+class _Batches:
+    """Fills batches of BATCH_SIZE ids; sends them ten at a time (one SQS SendMessageBatch)."""
+
+    def __init__(
+        self, month: str, pass_id: str, kind: str, first: int, progress: Progress | None
+    ) -> None:
+        self._head = {"month": month, "pass_id": pass_id, "kind": kind}
+        self._next = first
+        self._ids: list[str] = []
+        self._out: list[dict[str, Any]] = []
+        self._progress = progress
+
+    def add(self, ids: list[str]) -> None:
+        self._ids += ids
+        while len(self._ids) >= BATCH_SIZE:
+            self._batch(self._ids[:BATCH_SIZE])
+            self._ids = self._ids[BATCH_SIZE:]
+
+    def close(self) -> int:
+        """Send what is left; the next free batch number."""
+        if self._ids:
+            self._batch(self._ids)
+            self._ids = []
+        self._flush()
+        return self._next
+
+    def _batch(self, ids: list[str]) -> None:
+        self._out.append({**self._head, "ids": ids, "batch": self._next})
+        self._next += 1
+        if len(self._out) == SEND_AT_ONCE:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._out:
+            send(self._out, self._progress)
+            self._out = []
 
 
 def _chunks(ids: list[str]) -> Iterable[list[str]]:

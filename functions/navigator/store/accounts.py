@@ -390,8 +390,6 @@ def period_key(period_id: str, certificate_id: str) -> str:
     return f"PERIOD#{period_id}#{shard_of(certificate_id):02d}"
 
 
-def certificates_of_period(period_id: str) -> list[str]:
-    out: list[str] = []
-    for shard in range(DUE_SHARDS):
-        out += _keys_in("period", f"PERIOD#{period_id}#{shard:02d}", "persk", CertificateItem)
-    return out
+def certificates_of_period(period_id: str, shard: int) -> list[str]:
+    """A period's certificates, in one shard of its keys-only index."""
+    return _keys_in("period", f"PERIOD#{period_id}#{shard:02d}", "persk", CertificateItem)

@@ -146,27 +146,29 @@ def start_pass(month: str, pass_id: str, now: str, previous: RunItem | None) -> 
     return True
 
 
-def set_dispatched(
-    month: str,
-    pass_id: str,
-    pending: int,
-    batches: int,
-    charged_count: int,
-    charged_kopecks: int,
-    released_kopecks: int,
+def set_totals(
+    month: str, pass_id: str, charged_count: int, charged_kopecks: int, released_kopecks: int
 ) -> None:
-    """The pass's starting point: the month's totals so far, and what it will send."""
+    """The pass's starting point: the month's totals so far (before any batch of it reports)."""
     item = RunItem(pk=run_key(month))
     with unavailable_on_failure():
         item.update(
             actions=[
-                RunItem.due_count.set(charged_count + pending),
                 RunItem.charged_count.set(charged_count),
                 RunItem.charged_kopecks.set(charged_kopecks),
                 RunItem.released_kopecks.set(released_kopecks),
                 RunItem.already_charged_count.set(charged_count),
-                RunItem.expected_batches.set(batches),
             ],
+            condition=RunItem.pass_id == pass_id,
+        )
+
+
+def set_expected(month: str, pass_id: str, due_count: int, batches: int) -> None:
+    """All batches are sent: how many to wait for, and what was due."""
+    item = RunItem(pk=run_key(month))
+    with unavailable_on_failure():
+        item.update(
+            actions=[RunItem.due_count.set(due_count), RunItem.expected_batches.set(batches)],
             condition=RunItem.pass_id == pass_id,
         )
 
