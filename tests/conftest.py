@@ -183,3 +183,18 @@ def program_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+@pytest.fixture
+def world(aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """Given 15 September 2026, the 2026-2027 period and providers p1 and p2; then, whatever
+    the test did with money, the invariants hold."""
+    from tests.enroll.money_fixtures import open_period, register_provider, set_today
+    from tests.invariants import assert_invariants
+
+    set_today(monkeypatch, "2026-09-15")
+    open_period()
+    register_provider("p1")
+    register_provider("p2")
+    yield monkeypatch
+    assert_invariants()

@@ -22,15 +22,6 @@ from tests.invariants import assert_invariants
 PRICE = 200_000
 
 
-@pytest.fixture
-def world(aws, monkeypatch):
-    set_today(monkeypatch, "2026-09-15")
-    open_period()
-    register_provider("p1")
-    yield monkeypatch
-    assert_invariants()
-
-
 def enrolled(n: int = 1, **program) -> list[dict]:
     program_id = publish(price_per_month_kopecks=PRICE, capacity=50, **program)
     return [enroll(register_child(), program_id).body for _ in range(n)]

@@ -12,20 +12,8 @@ from tests.enroll.money_fixtures import (
     open_period,
     publish,
     register_child,
-    register_provider,
     set_today,
 )
-from tests.invariants import assert_invariants
-
-
-@pytest.fixture
-def world(aws, monkeypatch):
-    set_today(monkeypatch, "2026-09-15")
-    open_period()
-    register_provider("p1")
-    register_provider("p2")
-    yield
-    assert_invariants()
 
 
 def test_first_enrollment_issues_a_certificate_and_reserves_the_course(world):

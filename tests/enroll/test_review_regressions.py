@@ -10,22 +10,10 @@ from navigator.store.base import Cancelled
 from tests.conftest import OPERATOR, OTHER_PARENT, PARENT, provider, request
 from tests.enroll.money_fixtures import (
     enroll,
-    open_period,
     publish,
     register_child,
-    register_provider,
     set_today,
 )
-from tests.invariants import assert_invariants
-
-
-@pytest.fixture
-def world(aws, monkeypatch):
-    set_today(monkeypatch, "2026-09-15")
-    open_period()
-    register_provider("p1")
-    yield monkeypatch
-    assert_invariants()
 
 
 def test_a_report_landing_after_the_debit_read_is_not_overtaken(world):

@@ -6,21 +6,23 @@ from collections.abc import Callable
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import CancellationReason
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from navigator.domain.errors import Conflict, NotFound, StoreUnavailable
-from navigator.store.base import TableMeta, register, unavailable_on_failure
+from navigator.store.base import (
+    Cancelled,
+    TableMeta,
+    Transaction,
+    register,
+    unavailable_on_failure,
+)
 
 CHILD_SK = "CHILD"
 SNILS_SK = "SNILS"
 # A new id is drawn when the random child id is taken; a transaction conflict (a concurrent
 # transaction on the same items, in AWS) is retried too, and then usually finds the SNILS taken.
 REGISTER_ATTEMPTS = 4
-CONDITION_FAILED = "ConditionalCheckFailed"
-TRANSACTION_CONFLICT = "TransactionConflict"
 
 
 class ParentChildren(GlobalSecondaryIndex["ChildItem"]):
@@ -109,27 +111,19 @@ def register_child(
 
 def _write_both(uniqueness: SnilsItem, child: ChildItem) -> bool:
     """True if written; False if worth another attempt; Conflict if the SNILS is taken."""
+    tx = Transaction()
+    tx.put("snils", uniqueness, SnilsItem.pk.does_not_exist())
+    tx.put("child", child, ChildItem.pk.does_not_exist())
     try:
-        with TransactWrite(connection=_connection()) as tx:
-            # The order matters: cancellation reasons come back in this order.
-            tx.save(uniqueness, condition=SnilsItem.pk.does_not_exist())
-            tx.save(child, condition=ChildItem.pk.does_not_exist())
-    except Exception as error:
-        reasons = [r.code if r is not None else None for r in _reasons(error)]
-        if not reasons:
-            raise
-        if reasons[0] == CONDITION_FAILED:
+        with unavailable_on_failure():
+            tx.commit(_connection())
+    except Cancelled as cancelled:
+        if "snils" in cancelled.failed:
             raise Conflict(
                 "This child is already registered.", code="child_already_registered"
-            ) from error
-        if set(reasons) <= {CONDITION_FAILED, TRANSACTION_CONFLICT, None}:
-            return False
-        raise
+            ) from cancelled
+        return False  # the drawn id was taken, or another transaction held an item
     return True
-
-
-def _reasons(error: Exception) -> list[CancellationReason | None]:
-    return list(getattr(error, "cancellation_reasons", None) or [])
 
 
 def _connection() -> Connection:

@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.connection import Connection
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from navigator.store.base import (
+    Cancelled,
     TableMeta,
     Transaction,
-    is_condition_failure,
     register,
     unavailable_on_failure,
 )
@@ -80,7 +78,6 @@ def write_period(period: dict[str, Any], registry_version: int, now: str) -> boo
         registry_condition = PeriodRegistry.pk.does_not_exist()
     else:
         registry_condition = PeriodRegistry.version == registry_version
-    # A period in use keeps its dates: the condition guards a certificate issued meanwhile.
     # in_use only ever turns true, by the first certificate: the write keeps the value it read,
     # so a certificate issued meanwhile makes it retry (and then refuse new dates).
     item_condition = (
@@ -88,30 +85,20 @@ def write_period(period: dict[str, Any], registry_version: int, now: str) -> boo
         if period["in_use"]
         else PeriodItem.pk.does_not_exist() | (PeriodItem.in_use == False)  # noqa: E712
     )
-    try:
-        with TransactWrite(connection=_connection()) as tx:
-            tx.update(
-                registry,
-                actions=[PeriodRegistry.version.set(registry_version + 1)],
-                condition=registry_condition,
-            )
-            tx.save(item, condition=item_condition)
-    except Exception as error:
-        if _cancelled_by_condition(error):
-            return False
-        raise
-    return True
-
-
-def _connection() -> Connection:
-    return PeriodItem._get_connection().connection
-
-
-def _cancelled_by_condition(error: Exception) -> bool:
-    reasons = getattr(error, "cancellation_reasons", None) or []
-    return is_condition_failure(error) or any(
-        r is not None and r.code == "ConditionalCheckFailed" for r in reasons
+    tx = Transaction()
+    tx.update(
+        "registry",
+        registry,
+        [PeriodRegistry.version.set(registry_version + 1)],
+        registry_condition,
     )
+    tx.put("period", item, item_condition)
+    try:
+        with unavailable_on_failure():
+            tx.commit(PeriodItem._get_connection().connection)
+    except Cancelled:
+        return False  # another write came first (or held an item): read again
+    return True
 
 
 def mark_in_use(tx: Transaction, period: dict[str, Any]) -> None:
