@@ -89,17 +89,23 @@ def test_unknown_route_is_404_in_the_envelope(aws):
     assert reply.code == "not_found"
 
 
-def test_failing_store_is_503_with_retry_after(aws, monkeypatch):
-    from navigator.store import catalog as store
+@pytest.mark.parametrize("path", ["/programs/prg-1", "/programs", "/providers/p1", "/periods"])
+def test_a_throttling_store_is_503_with_retry_after(aws, monkeypatch, path):
+    """Given DynamoDB throttling every call (whatever the code path reads with)."""
+    from botocore.client import BaseClient
 
-    def throttled(*args, **kwargs):
+    real = BaseClient._make_api_call
+
+    def throttled(client, operation, params):
+        if client.meta.service_model.service_name != "dynamodb":
+            return real(client, operation, params)
         raise ClientError(
             {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
-            "GetItem",
+            operation,
         )
 
-    monkeypatch.setattr(store.ProgramItem, "get", throttled)
-    reply = request("GET", "/programs/prg-1")
+    monkeypatch.setattr(BaseClient, "_make_api_call", throttled)
+    reply = request("GET", path)
     assert reply.status == 503
     assert reply.code == "unavailable"
     assert reply.headers["Retry-After"] == "1"

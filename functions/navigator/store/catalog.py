@@ -16,6 +16,7 @@ from navigator.store.base import (
     TableMeta,
     Transaction,
     is_condition_failure,
+    read_together,
     register,
     unavailable_on_failure,
 )
@@ -236,8 +237,16 @@ def get_seats(program_id: str) -> SeatsItem:
 
 
 def get_program_with_seats(program_id: str) -> tuple[ProgramItem, SeatsItem]:
-    """Both read consistently: single-object reads reflect every answered write."""
-    return get_program(program_id), get_seats(program_id)
+    """Both in one consistent read: single-object reads reflect every answered write."""
+    program, seats = read_together(
+        [
+            (ProgramItem, program_key(program_id), PROGRAM_SK),
+            (SeatsItem, program_key(program_id), SEATS_SK),
+        ]
+    )
+    if program is None or seats is None:
+        raise NotFound("No such program.")
+    return program, seats
 
 
 def seats_of(program_ids: list[str]) -> dict[str, SeatsItem]:
