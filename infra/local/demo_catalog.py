@@ -32,14 +32,6 @@ __all__ = [
     "inn_is_valid",
 ]
 
-__all__ = [
-    "DEMO_PERIOD",
-    "DIRECTIONS",
-    "POPULAR_PROGRAM_IDS",
-    "demo_programs",
-    "demo_providers",
-    "inn_is_valid",
-]
 
 DEMO_PERIOD: dict[str, Any] = {
     "period_id": "2026-2027",

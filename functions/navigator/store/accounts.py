@@ -242,23 +242,6 @@ def get_certificate(certificate_id: str) -> CertificateItem:
             raise NotFound("No such certificate.") from error
 
 
-def find_certificate(certificate_id: str) -> CertificateItem | None:
-    try:
-        return get_certificate(certificate_id)
-    except NotFound:
-        return None
-
-
-def get_child_program(child_id: str, program_id: str) -> ChildProgramItem | None:
-    with unavailable_on_failure():
-        try:
-            return ChildProgramItem.get(
-                child_program_key(child_id, program_id), CP_SK, consistent_read=True
-            )
-        except ChildProgramItem.DoesNotExist:
-            return None
-
-
 def get_enrollment(enrollment_id: str) -> tuple[EnrollmentItem, list[MonthItem]]:
     """The enrollment and its months, oldest first, read consistently."""
     # One consistent Query of the enrollment's partition holds its head and its months.

@@ -76,10 +76,6 @@ def unavailable_on_failure() -> Iterator[None]:
         raise StoreUnavailable() from error
 
 
-def as_dict(model: Model, fields: tuple[str, ...]) -> dict[str, Any]:
-    return {name: getattr(model, name) for name in fields}
-
-
 class Cancelled(Exception):
     """A transaction refused by its conditions; `failed` names the operations that refused."""
 

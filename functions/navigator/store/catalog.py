@@ -171,14 +171,6 @@ def get_provider(provider_id: str) -> ProviderItem:
             raise NotFound("No such provider.") from error
 
 
-def provider_exists(provider_id: str) -> bool:
-    try:
-        get_provider(provider_id)
-    except NotFound:
-        return False
-    return True
-
-
 # ----------------------------------------------------------------- programs
 
 
