@@ -50,7 +50,11 @@ deploy: build ## sam deploy to ENV=staging|production (guided the first time)
 		$(SAM_VENV)/bin/sam deploy --guided --config-env $(ENV); \
 	fi
 
-bench: venv ## Run the benchmarks (never part of make test)
+$(VENV)/.bench: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[local,dev,bench]"
+	touch $@
+
+bench: $(VENV)/.bench ## Run the benchmarks (never part of make test)
 	$(PY) bench/engine.py
 	$(PY) bench/catalog.py
 	$(PY) bench/enrollment.py
