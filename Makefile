@@ -33,6 +33,9 @@ run: venv ## Serve the API locally with demo data (http://127.0.0.1:3000)
 test: venv ## Run the test suite
 	$(VENV)/bin/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
+openapi: venv ## Regenerate docs/openapi.json from the handlers (a test fails when it is stale)
+	$(PY) -m infra.openapi
+
 lint: venv $(SAM_VENV)/.installed ## ruff, mypy on functions/, cfn-lint and sam validate --lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -64,4 +67,4 @@ bench: $(VENV)/.bench ## Run the benchmarks (never part of make test)
 clean: ## Remove the virtual environments and build output
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam
 
-.PHONY: help venv run test lint build deploy bench clean
+.PHONY: help venv run test openapi lint build deploy bench clean

@@ -1,4 +1,4 @@
-"""Request bodies of the catalog routes."""
+"""Request and response bodies of the catalog routes."""
 
 from __future__ import annotations
 
@@ -15,8 +15,11 @@ from navigator.api.types import (
     Funding,
     Identifier,
     Kopecks,
+    Money,
     Month,
     Municipality,
+    NextCursor,
+    Reply,
     Status,
     Strict,
     Title,
@@ -72,3 +75,36 @@ class ProgramPatch(Strict):
     capacity: Capacity = None  # type: ignore[assignment]
     funding: Funding = None  # type: ignore[assignment]
     status: Status = None  # type: ignore[assignment]
+
+
+class Provider(Reply):
+    provider_id: str
+    name: str
+    inn: str
+    municipality: str
+
+
+class Program(Reply):
+    program_id: str
+    provider_id: str
+    provider_name: str
+    title: str
+    description: str
+    direction: Direction
+    municipality: str
+    address: str
+    age_min: Age
+    age_max: Age
+    price_per_month_kopecks: Money
+    start_month: Month
+    end_month: Month
+    capacity: Capacity
+    seats_taken: int
+    seats_left: int
+    funding: Funding
+    status: Status
+
+
+class ProgramList(Reply):
+    items: list[Program]
+    next_cursor: NextCursor

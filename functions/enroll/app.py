@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 
-from enroll.children_models import ChildIn
-from enroll.models import CompletenessIn, EnrollmentIn
+from enroll.children_models import Child, ChildIn, ChildList
+from enroll.models import (
+    Certificate,
+    CertificateList,
+    CompletenessIn,
+    Enrollment,
+    EnrollmentIn,
+    EnrollmentList,
+    EnrollmentMade,
+    LedgerPage,
+)
 from navigator.api import idempotency
 from navigator.api.app import Api
 from navigator.api.types import Limit, Month
@@ -19,31 +28,71 @@ PROVIDERS = {"providers"}
 ANYONE_SIGNED_IN = {"parents", "providers", "operators"}
 PROVIDERS_AND_OPERATORS = {"providers", "operators"}
 Cursor = Annotated[str | None, Query(max_length=2048)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=idempotency.HEADER,
+        min_length=1,
+        max_length=idempotency.MAX_KEY_LENGTH,
+        description="Retries with the same key and body replay the first answer (24 hours)",
+    ),
+]
+ENROLLMENT_CONFLICTS = [
+    "no_seats",
+    "already_enrolled",
+    "age_not_eligible",
+    "program_ended",
+    "no_active_period",
+    "copay_required",
+    "idempotency_key_reused",
+    "request_in_progress",
+]
 
 
-@api.post("/children", PARENTS)
+@api.post(
+    "/children",
+    PARENTS,
+    returns=Child,
+    status=201,
+    refusals={409: ["child_already_registered"], 422: ["invalid_snils"]},
+    summary="Register a child",
+)
 def register_child(body: ChildIn) -> tuple[dict[str, Any], int]:
     return children.register_child(api.caller(), body.full_name, body.birth_date, body.snils), 201
 
 
-@api.get("/children", PARENTS)
+@api.get("/children", PARENTS, returns=ChildList, summary="The caller's children")
 def list_children() -> dict[str, Any]:
     return children.list_children(api.caller())
 
 
-@api.post("/enrollments", PARENTS)
-def enroll(body: EnrollmentIn) -> tuple[dict[str, Any], int]:
+@api.post(
+    "/enrollments",
+    PARENTS,
+    returns=EnrollmentMade,
+    status=201,
+    refusals={404: ["not_found"], 409: ENROLLMENT_CONFLICTS},
+    summary="Enroll a child in a program",
+)
+def enroll(
+    body: EnrollmentIn, idempotency_key: IdempotencyKey = None
+) -> tuple[dict[str, Any], int]:
     caller = api.caller()
 
     def work() -> tuple[dict[str, Any], int]:
         view = enrollments.enroll(caller, body.child_id, body.program_id, body.accept_copay)
         return view, 201
 
-    key = api.header(idempotency.HEADER)
-    return idempotency.run_once(key, caller.sub, body.model_dump(), api.context, work)
+    return idempotency.run_once(idempotency_key, caller.sub, body.model_dump(), api.context, work)
 
 
-@api.get("/enrollments", PARENTS)
+@api.get(
+    "/enrollments",
+    PARENTS,
+    returns=EnrollmentList,
+    refusals={400: ["invalid_cursor"]},
+    summary="The caller's enrollments",
+)
 def list_enrollments(
     child_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[Limit, Query()] = 20,
@@ -52,42 +101,85 @@ def list_enrollments(
     return certificates.enrollments_of_parent(api.caller(), child_id, limit, cursor)
 
 
-@api.get("/enrollments/<enrollment_id>", ANYONE_SIGNED_IN)
+@api.get(
+    "/enrollments/<enrollment_id>",
+    ANYONE_SIGNED_IN,
+    returns=Enrollment,
+    refusals={404: ["not_found"]},
+    summary="One enrollment: for its parent, its program's provider and operators",
+)
 def get_enrollment(enrollment_id: str) -> dict[str, Any]:
     return enrollments.get_enrollment(api.caller(), enrollment_id)
 
 
-@api.post("/enrollments/<enrollment_id>/withdraw", PARENTS)
+@api.post(
+    "/enrollments/<enrollment_id>/withdraw",
+    PARENTS,
+    returns=Enrollment,
+    refusals={404: ["not_found"]},
+    summary="Withdraw from the next month on; repeating it is harmless",
+)
 def withdraw(enrollment_id: str) -> dict[str, Any]:
     return enrollments.withdraw(api.caller(), enrollment_id)
 
 
-@api.put("/enrollments/<enrollment_id>/completeness/<month>", PROVIDERS)
+@api.put(
+    "/enrollments/<enrollment_id>/completeness/<month>",
+    PROVIDERS,
+    returns=Enrollment,
+    refusals={404: ["not_found"], 409: ["month_already_debited", "month_cancelled"]},
+    summary="Report a month's completeness, in percent",
+)
 def report_completeness(
     enrollment_id: str, month: Annotated[Month, Path()], body: CompletenessIn
 ) -> dict[str, Any]:
     return enrollments.report_completeness(api.caller(), enrollment_id, month, body.percent)
 
 
-@api.get("/programs/<program_id>/enrollments", PROVIDERS_AND_OPERATORS)
+@api.get(
+    "/programs/<program_id>/enrollments",
+    PROVIDERS_AND_OPERATORS,
+    returns=EnrollmentList,
+    refusals={400: ["invalid_cursor"], 404: ["not_found"]},
+    summary="A program's roster",
+)
 def roster(
     program_id: str, limit: Annotated[Limit, Query()] = 20, cursor: Cursor = None
 ) -> dict[str, Any]:
     return certificates.roster(api.caller(), program_id, limit, cursor)
 
 
-@api.get("/certificates", PARENTS)
+@api.get(
+    "/certificates",
+    PARENTS,
+    returns=CertificateList,
+    summary="The certificates of the caller's children",
+)
 def list_certificates() -> dict[str, Any]:
     return certificates.certificates_of_parent(api.caller())
 
 
-@api.get("/certificates/<certificate_id>", PARENTS)
+@api.get(
+    "/certificates/<certificate_id>",
+    PARENTS,
+    returns=Certificate,
+    refusals={404: ["not_found"]},
+    summary="One certificate",
+)
 def get_certificate(certificate_id: str) -> dict[str, Any]:
     return certificates.get_certificate(api.caller(), certificate_id)
 
 
-@api.get("/certificates/<certificate_id>/ledger", PARENTS)
-def ledger(certificate_id: str, limit: Annotated[Limit, Query()] = 20, cursor: Cursor = None):
+@api.get(
+    "/certificates/<certificate_id>/ledger",
+    PARENTS,
+    returns=LedgerPage,
+    refusals={400: ["invalid_cursor"], 404: ["not_found"]},
+    summary="A certificate's ledger, oldest first",
+)
+def ledger(
+    certificate_id: str, limit: Annotated[Limit, Query()] = 20, cursor: Cursor = None
+) -> dict[str, Any]:
     return certificates.ledger(api.caller(), certificate_id, limit, cursor)
 
 

@@ -1,4 +1,4 @@
-"""Request bodies of the children routes."""
+"""Request and response bodies of the children routes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from navigator.api.types import FullName, IsoDate, Strict
+from navigator.api.types import FullName, IsoDate, NextCursor, Reply, Strict
 from navigator.domain.calendar import today
 
 
@@ -28,3 +28,15 @@ class ChildIn(Strict):
     # field is valid, so that a bad SNILS alone answers 422 invalid_snils (API.md). The body's
     # 64 KB limit bounds it.
     snils: Annotated[str, Field(repr=False)]
+
+
+class Child(Reply):
+    child_id: str
+    full_name: str
+    birth_date: IsoDate
+    snils_masked: str = Field(description="Like ***-***-*** 64", examples=["***-***-*** 64"])
+
+
+class ChildList(Reply):
+    items: list[Child]
+    next_cursor: NextCursor

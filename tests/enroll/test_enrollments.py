@@ -290,3 +290,26 @@ def test_a_retry_while_the_first_is_in_flight_is_409(world):
         return {"done": True}, 201
 
     assert idempotency.run_once("k-3", "parent-1", {"a": 1}, None, work) == ({"done": True}, 201)
+
+
+def test_the_idempotency_key_header_is_case_insensitive_and_validated(world):
+    child = register_child()
+    program = publish()
+    body = {"child_id": child, "program_id": program}
+    first = request(
+        "POST", "/enrollments", body=body, claims=PARENT, headers={"IDEMPOTENCY-KEY": "k-case"}
+    )
+    again = request(
+        "POST", "/enrollments", body=body, claims=PARENT, headers={"idempotency-key": "k-case"}
+    )
+    assert (first.status, again.status) == (201, 201)
+    assert again.body == first.body
+    empty = request(
+        "POST", "/enrollments", body=body, claims=PARENT, headers={"Idempotency-Key": ""}
+    )
+    assert (empty.status, empty.code) == (422, "validation_error")
+    assert empty.body["error"]["details"]["fields"][0]["field"].lower() == "idempotency-key"
+    too_long = request(
+        "POST", "/enrollments", body=body, claims=PARENT, headers={"Idempotency-Key": "k" * 256}
+    )
+    assert (too_long.status, too_long.code) == (422, "validation_error")

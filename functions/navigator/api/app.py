@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -12,11 +13,13 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel
 from pynamodb.exceptions import PynamoDBException
 
 from navigator.api import errors
 from navigator.api.auth import Caller, caller_from_event
 from navigator.api.observability import metrics
+from navigator.api.responses import route_responses
 from navigator.domain.errors import (
     DomainError,
     Forbidden,
@@ -27,6 +30,8 @@ from navigator.domain.errors import (
 
 MAX_BODY_BYTES = 64 * 1024
 PUBLIC: frozenset[str] = frozenset()
+BEARER = "cognito"  # the document's security scheme: a Cognito access token as a bearer JWT
+Roles = frozenset[str] | set[str]
 
 logger = Logger()
 
@@ -44,22 +49,60 @@ class Api:
         self.context: Any = None  # this invocation's Lambda context (one event at a time)
         self._register_error_handlers()
 
-    def route(self, method: str, path: str, roles: frozenset[str] | set[str] = PUBLIC, **kw: Any):
-        """Register a route; `roles` empty means public (any token is ignored)."""
+    def route(
+        self,
+        method: str,
+        path: str,
+        roles: Roles = PUBLIC,
+        *,
+        returns: Any,
+        status: int = 200,
+        refusals: Mapping[int, Sequence[str]] | None = None,
+        summary: str | None = None,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register a route; `roles` empty means public (any token is ignored).
+
+        `returns` (the success model), `status` and `refusals` (status -> error codes) are
+        what the generated OpenAPI document says this route answers; the refusals common to
+        every route of its kind are added by `route_responses`.
+        """
         resource = re.sub(r"<(\w+)>", r"{\1}", path)
         self.roles[(method.upper(), resource)] = frozenset(roles)
-        return self.app.route(path, method.upper(), **kw)
 
-    def get(self, path: str, roles: frozenset[str] | set[str] = PUBLIC, **kw: Any):
+        def register(func: Callable[..., Any]) -> Callable[..., Any]:
+            body, validated = _inputs(func)
+            responses = route_responses(
+                status,
+                returns,
+                refusals or {},
+                protected=bool(roles),
+                body=body,
+                validated=validated,
+            )
+            description = None
+            if roles:
+                description = "Open to the Cognito groups: " + ", ".join(sorted(roles)) + "."
+            return self.app.route(
+                path,
+                method.upper(),
+                responses=responses,  # type: ignore[arg-type]
+                security=[{BEARER: []}] if roles else None,
+                summary=summary,
+                description=description,
+            )(func)
+
+        return register
+
+    def get(self, path: str, roles: Roles = PUBLIC, **kw: Any):
         return self.route("GET", path, roles, **kw)
 
-    def post(self, path: str, roles: frozenset[str] | set[str] = PUBLIC, **kw: Any):
+    def post(self, path: str, roles: Roles = PUBLIC, **kw: Any):
         return self.route("POST", path, roles, **kw)
 
-    def put(self, path: str, roles: frozenset[str] | set[str] = PUBLIC, **kw: Any):
+    def put(self, path: str, roles: Roles = PUBLIC, **kw: Any):
         return self.route("PUT", path, roles, **kw)
 
-    def patch(self, path: str, roles: frozenset[str] | set[str] = PUBLIC, **kw: Any):
+    def patch(self, path: str, roles: Roles = PUBLIC, **kw: Any):
         return self.route("PATCH", path, roles, **kw)
 
     def header(self, name: str) -> str | None:
@@ -136,6 +179,15 @@ class Api:
         def _bug(error: Exception) -> Response:
             logger.exception("unhandled error")
             return errors.error_response(500, "internal_error", "An internal error occurred.")
+
+
+def _inputs(func: Callable[..., Any]) -> tuple[bool, bool]:
+    """Whether a route takes a JSON body, and whether any of its inputs can fail validation."""
+    hints = typing.get_type_hints(func, include_extras=True)
+    hints.pop("return", None)
+    body = any(isinstance(h, type) and issubclass(h, BaseModel) for h in hints.values())
+    validated = body or any(h is not str for h in hints.values())
+    return body, validated
 
 
 def _as_json(event: dict[str, Any]) -> dict[str, Any]:

@@ -65,7 +65,11 @@ def validation_details(errors: list[dict[str, Any]]) -> dict[str, Any]:
     """Pydantic's errors as {"fields": [{"field", "problem"}]}, without echoing the input."""
     fields = []
     for err in errors:
-        loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path")]
+        loc = [
+            str(part)
+            for part in err.get("loc", ())
+            if part not in ("body", "query", "path", "header")
+        ]
         fields.append({"field": ".".join(loc) or "body", "problem": _problem(err)})
     return {"fields": fields}
 

@@ -46,3 +46,18 @@ class Strict(BaseModel):
     """Request bodies: no coercion, no unknown fields."""
 
     model_config = ConfigDict(strict=True, extra="forbid")
+
+
+# Responses. These models only document what the routes answer (Api.route's `returns`); the
+# handlers return plain dicts, so no request pays for validating its own answer.
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+Money = Annotated[int, Field(ge=0, description="Kopecks")]
+NextCursor = Annotated[
+    str | None, Field(description="Pass as ?cursor= for the next page; null at the end")
+]
+
+
+class Reply(BaseModel):
+    """A response body: exactly these fields."""
+
+    model_config = ConfigDict(extra="forbid")
