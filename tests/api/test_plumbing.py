@@ -177,3 +177,26 @@ def test_odd_inputs_never_answer_5xx_and_refusals_use_the_envelope(aws, case):
     reply = request(method, path, raw_body=body, claims=claims, query=query)
     assert reply.status < 500
     assert reply.status < 400 or reply.code
+
+
+@pytest.mark.parametrize(
+    "body, encoded",
+    [(b"{\xc6", True), ("not base64 at all!", True)],
+    ids=["bytes that are not UTF-8", "a base64 flag on text"],
+)
+def test_a_body_that_is_not_utf8_text_is_400_not_500(aws, body, encoded):
+    # Found by schemathesis: `-d @<binary>` reached Powertools' decoder and answered 500.
+    import base64
+
+    from enroll.app import handler
+    from infra.local.events import rest_event
+    from infra.local.workers import LocalLambdaContext
+
+    event = rest_event("POST", "/children", "/children", body=body, claims=PARENT)
+    if isinstance(body, str):
+        event["body"], event["isBase64Encoded"] = body, encoded
+    else:
+        assert event["isBase64Encoded"] and base64.b64decode(event["body"]) == body
+    result = handler(event, LocalLambdaContext(function_name="test", aws_request_id="req-1"))
+    assert result["statusCode"] == 400
+    assert json.loads(result["body"])["error"]["code"] == "bad_request"

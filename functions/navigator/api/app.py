@@ -21,6 +21,7 @@ from navigator.api.auth import Caller, caller_from_event
 from navigator.api.observability import metrics
 from navigator.api.responses import route_responses
 from navigator.domain.errors import (
+    BadRequest,
     DomainError,
     Forbidden,
     PayloadTooLarge,
@@ -144,8 +145,13 @@ class Api:
                 raise Unauthenticated()
             if not roles & caller.groups:
                 raise Forbidden("This route is not open to your role.")
-        if _body_size(event) > MAX_BODY_BYTES:
+        body = _body_bytes(event)
+        if len(body) > MAX_BODY_BYTES:
             raise PayloadTooLarge()
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise BadRequest("The body is not UTF-8 text.") from error
 
     def _register_error_handlers(self) -> None:
         app = self.app
@@ -205,10 +211,13 @@ def _as_json(event: dict[str, Any]) -> dict[str, Any]:
     return {**event, "headers": headers, "multiValueHeaders": multi}
 
 
-def _body_size(event: dict[str, Any]) -> int:
+def _body_bytes(event: dict[str, Any]) -> bytes:
     body = event.get("body")
     if not body:
-        return 0
+        return b""
     if event.get("isBase64Encoded"):
-        return len(base64.b64decode(body))
-    return len(body.encode("utf-8")) if isinstance(body, str) else len(body)
+        try:
+            return base64.b64decode(body, validate=True)
+        except ValueError as error:
+            raise BadRequest("The body is not valid base64.") from error
+    return body.encode("utf-8") if isinstance(body, str) else bytes(body)
