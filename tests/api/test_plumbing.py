@@ -200,3 +200,43 @@ def test_a_body_that_is_not_utf8_text_is_400_not_500(aws, body, encoded):
     result = handler(event, LocalLambdaContext(function_name="test", aws_request_id="req-1"))
     assert result["statusCode"] == 400
     assert json.loads(result["body"])["error"]["code"] == "bad_request"
+
+
+@pytest.mark.parametrize(
+    "method, path, body, who",
+    [
+        ("POST", "/programs", {"start_month": "0000-01", "end_month": "0000-02"}, "provider"),
+        ("POST", "/programs", {"start_month": "0001-01", "end_month": "0001-12"}, "provider"),
+        ("POST", "/programs", {"start_month": "9999-11", "end_month": "9999-12"}, "provider"),
+        ("POST", "/programs", {"start_month": "2026-09", "end_month": "9999-12"}, "provider"),
+        ("POST", "/debit-runs", {"month": "0000-12"}, "operator"),
+        ("POST", "/debit-runs", {"month": "9999-12"}, "operator"),
+        ("PUT", "/periods/p-old", {"starts_on": "0001-01-01", "ends_on": "0001-12-31"}, "operator"),
+        ("PUT", "/periods/p-far", {"starts_on": "9999-01-01", "ends_on": "9999-12-31"}, "operator"),
+        ("POST", "/children", {"birth_date": "0001-01-01"}, "parent"),
+    ],
+)
+def test_months_and_dates_at_the_ends_of_the_calendar_never_answer_5xx(
+    aws, method, path, body, who
+):
+    # Found by schemathesis: "0000-01" passed the pattern and crashed the month arithmetic.
+    from navigator.domain.snils import control_number
+
+    claims = {"provider": provider("p1"), "operator": OPERATOR, "parent": PARENT}[who]
+    request(
+        "POST",
+        "/providers",
+        body={"provider_id": "p1", "name": "P", "inn": "7707083893", "municipality": "Канск"},
+        claims=OPERATOR,
+    )
+    full = {
+        "/programs": program_body(),
+        "/debit-runs": {},
+        "/children": {
+            "full_name": "Иванов Иван",
+            "snils": f"123-456-789 {control_number('123456789'):02d}",
+        },
+    }.get(path, {"nominal_kopecks": 100})
+    reply = request(method, path, body={**full, **body}, claims=claims)
+    assert reply.status < 500, reply.body
+    assert reply.status in (200, 201, 202, 409, 422), reply.body

@@ -41,20 +41,27 @@ def parse_month(text: str) -> tuple[int, int]:
     return year, month
 
 
-def add_months(month: str, n: int) -> str:
+def _index(month: str) -> int:
     year, mon = parse_month(month)
-    index = year * 12 + (mon - 1) + n
+    return year * 12 + (mon - 1)
+
+
+def _month_at(index: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def add_months(month: str, n: int) -> str:
+    return _month_at(_index(month) + n)
+
+
+def month_count(first: str, last: str) -> int:
+    """How many months from first to last inclusive (0 when first > last)."""
+    return max(0, _index(last) - _index(first) + 1)
 
 
 def months_between(first: str, last: str) -> list[str]:
     """Every month from first to last inclusive (empty when first > last)."""
-    out: list[str] = []
-    month = first
-    while month <= last:
-        out.append(month)
-        month = add_months(month, 1)
-    return out
+    return [_month_at(i) for i in range(_index(first), _index(last) + 1)]
 
 
 def previous_month_of(moment: datetime) -> str:

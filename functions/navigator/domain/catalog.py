@@ -10,7 +10,7 @@ from typing import Any
 
 import snowballstemmer
 
-from navigator.domain.calendar import months_between
+from navigator.domain.calendar import month_count
 from navigator.domain.errors import InvalidInput
 
 DIRECTIONS = (
@@ -56,7 +56,7 @@ def check_program(program: Mapping[str, Any]) -> None:
         problems.append({"field": "age_min", "problem": "must not exceed age_max"})
     if program["start_month"] > program["end_month"]:
         problems.append({"field": "start_month", "problem": "must not be after end_month"})
-    elif len(months_between(program["start_month"], program["end_month"])) > MAX_MONTHS:
+    elif month_count(program["start_month"], program["end_month"]) > MAX_MONTHS:
         problems.append(
             {"field": "end_month", "problem": f"a program runs {MAX_MONTHS} months at most"}
         )
