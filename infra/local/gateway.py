@@ -1,13 +1,22 @@
-"""The local API gateway: Chalice's local server, routes from template.yaml, Cognito-like auth."""
+"""The local API gateway: Chalice's local server, routes from template.yaml, Cognito-like auth.
+
+Besides the API, the gateway serves a few local-only pages that are no part of the API and
+never reach Chalice's route table: the portal (`/`, `/portal/...`), a sign-in stand-in for
+Cognito's hosted page (`/portal/session`), Swagger UI (`/docs`) and `/openapi.json`.
+"""
 
 from __future__ import annotations
 
 import base64
+import functools
+import importlib.util
 import json
 import logging
 import threading
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from chalice import Chalice
 from chalice.config import Config
@@ -104,7 +113,176 @@ def _as_chalice_response(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# --- Local pages: the portal, the sign-in stand-in, Swagger UI and the OpenAPI document ---------
+
+PORTAL_DIR = Path(__file__).resolve().parent / "portal"
+# infra/local/gateway.py: the repository is the parent of infra/.
+REPO_ROOT = Path(__file__).resolve().parents[2]
+OPENAPI_FILE = REPO_ROOT / "docs" / "openapi.json"
+SWAGGER_ASSETS_PREFIX = "/docs/assets/"
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "application/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".png": "image/png",
+    ".json": "application/json",
+}
+# Exact paths to files of infra/local/portal; nothing else of that folder is served.
+PORTAL_FILES = {
+    "/": "index.html",
+    "/portal/app.js": "app.js",
+    "/portal/style.css": "style.css",
+    "/docs": "docs.html",
+    "/docs/": "docs.html",
+    "/docs/init.js": "docs-init.js",
+}
+# The files of swagger-ui-py's static folder that /docs uses, by name; nothing else is served.
+SWAGGER_ASSETS = frozenset(
+    {
+        "swagger-ui-bundle.js",
+        "swagger-ui-standalone-preset.js",
+        "swagger-ui.css",
+        "index.css",
+        "favicon-16x16.png",
+        "favicon-32x32.png",
+    }
+)
+# The pages load nothing from another origin and run no inline script.
+PORTAL_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# Swagger UI styles some elements inline; "Try it out" may call the servers the document names.
+DOCS_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; connect-src *; base-uri 'none'; frame-ancestors 'none'"
+)
+
+Page = tuple[int, dict[str, str], bytes]
+
+
+@functools.cache
+def swagger_static_dir() -> Path | None:
+    """swagger-ui-py's static folder, found without importing the package."""
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
+
+
+def local_page(method: str, raw_path: str) -> Page | None:
+    """The answer to a GET or HEAD of a local page, or None for the API's own routes."""
+    if method not in ("GET", "HEAD"):
+        return None
+    parts = urlsplit(raw_path)
+    path = parts.path
+    if path in PORTAL_FILES:
+        csp = DOCS_CSP if path.startswith("/docs") else PORTAL_CSP
+        return _file(PORTAL_DIR / PORTAL_FILES[path], csp)
+    if path == "/portal/session":
+        return _session(parse_qs(parts.query).get("role", [""])[0])
+    if path == "/openapi.json":
+        if not OPENAPI_FILE.is_file():
+            return _not_found("The OpenAPI document has not been generated (docs/openapi.json).")
+        return _file(OPENAPI_FILE)
+    if path.startswith(SWAGGER_ASSETS_PREFIX):
+        # A whitelist of plain names: "..", "/" and their encodings never match one.
+        name = unquote(path[len(SWAGGER_ASSETS_PREFIX) :])
+        static = swagger_static_dir()
+        if name not in SWAGGER_ASSETS or static is None:
+            return _not_found("No such file.")
+        return _file(static / name)
+    if path.startswith(("/portal/", "/docs/")):
+        return _not_found("No such file.")
+    return None
+
+
+def _file(file: Path, csp: str | None = None) -> Page:
+    try:
+        body = file.read_bytes()
+    except OSError:
+        return _not_found("No such file.")
+    headers = {
+        "Content-Type": CONTENT_TYPES.get(file.suffix, "application/octet-stream"),
+        "Cache-Control": "no-cache",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if csp:
+        headers["Content-Security-Policy"] = csp
+    return 200, headers, body
+
+
+def _not_found(message: str) -> Page:
+    response = _envelope(404, "not_found", message)
+    return 404, response["headers"], response["body"].encode()
+
+
+def _session(role: str) -> Page:
+    """A demo token for the portal: locally, this stands in for Cognito's sign-in page."""
+    from infra.local.demo import (
+        DEMO_OPERATOR_SUB,
+        DEMO_PARENT_SUB,
+        DEMO_PROVIDER_SUB,
+        demo_provider_id,
+    )
+    from infra.local.tokens import issue_token
+
+    subs = {"parent": DEMO_PARENT_SUB, "provider": DEMO_PROVIDER_SUB, "operator": DEMO_OPERATOR_SUB}
+    if role not in subs:
+        body = {
+            "error": {
+                "code": "validation_error",
+                "message": "The request failed validation.",
+                "details": {
+                    "fields": [{"field": "role", "problem": "must be parent, provider or operator"}]
+                },
+            }
+        }
+        return 422, {"Content-Type": "application/json"}, json.dumps(body).encode()
+    provider_id = demo_provider_id() if role == "provider" else None
+    session = {
+        "role": role,
+        "sub": subs[role],
+        "provider_id": provider_id,
+        "token": issue_token(role, subs[role], provider_id),
+    }
+    headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+    return 200, headers, json.dumps(session).encode()
+
+
 class _RequestHandler(ChaliceRequestHandler):
+    def do_GET(self) -> None:
+        page = local_page(self.command, self.path)
+        if page is None:
+            self._generic_handle()
+        else:
+            self._send_page(*page)
+
+    do_HEAD = do_GET
+
+    def __getattr__(self, name: str) -> Any:
+        # http.server answers a method it has no do_<METHOD> for (TRACE, CONNECT, ...) with an
+        # HTML 501; API Gateway answers a method that no resource has as an unknown path.
+        if name.startswith("do_"):
+            return self._send_no_route
+        raise AttributeError(name)
+
+    def _send_no_route(self) -> None:
+        self._send_page(*_not_found("No such route."))
+
+    def _send_page(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        length = self.headers.get("content-length") or "0"
+        if length.isdigit() and int(length) > 0:
+            self.rfile.read(int(length))  # keep the connection usable for the next request
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
     def _send_error_response(self, error: LocalGatewayException) -> None:
         # Chalice answers an unknown path as API Gateway does (403 "Missing Authentication
         # Token"); our template maps that gateway response to the envelope's 404.
