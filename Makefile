@@ -15,7 +15,7 @@ help: ## List the targets
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade "pip<26.3"  # chalice 1.34 asks for pip<26.3
 	$(PY) -m pip install --quiet -e ".[local,dev]"
 	touch $@
 
