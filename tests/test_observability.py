@@ -82,3 +82,15 @@ def test_the_watch_reports_an_incomplete_run(aws, monkeypatch):
     result = handler({"scheduled_time": "2026-10-02T02:00:00Z"}, LocalLambdaContext("w", "r"))
     assert result == {"month": "2026-09", "completed": False}
     assert emitted == [(observability.DEBIT_RUN_INCOMPLETE, 1)]
+
+
+def test_refusal_metrics_follow_the_disabled_switch(monkeypatch, capsys):
+    from navigator.api.observability import ENROLLMENTS_REFUSED, refused
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    refused("no_seats")
+    assert capsys.readouterr().out == ""
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    refused("no_seats")
+    emf = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert emf["reason"] == "no_seats" and emf[ENROLLMENTS_REFUSED] == [1.0]

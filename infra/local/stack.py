@@ -93,9 +93,12 @@ LOG = logging.getLogger("navigator.stack")
 @dataclass
 class _Stopper:
     event: Any
+    thread: Any
 
     def stop(self) -> None:
         self.event.set()
+        # A build under way finishes before the embedded DynamoDB it reads is stopped.
+        self.thread.join(timeout=30)
 
 
 @dataclass
@@ -153,8 +156,9 @@ class LocalStack:
                 except Exception:  # noqa: BLE001 - the next minute tries again, as Lambda would
                     LOG.exception("catalog snapshot failed")
 
-        threading.Thread(target=every_minute, daemon=True).start()
-        self._parts.append(_Stopper(stopped))
+        thread = threading.Thread(target=every_minute, daemon=True)
+        thread.start()
+        self._parts.append(_Stopper(stopped, thread))
 
     def stop(self) -> None:
         for part in reversed(self._parts):
