@@ -63,6 +63,7 @@ bench: $(VENV)/.bench ## Run the benchmarks (never part of make test)
 	$(PY) bench/enrollment.py
 	$(PY) bench/coldstart.py
 	$(PY) bench/debit.py --sizes 1500,3000 --engine partition
+	$(PY) bench/load.py --users 32 --spawn-rate 16 --duration 60s
 
 clean: ## Remove the virtual environments and build output
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam
