@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from debit.models import DebitRun, DebitRunIn, Period, PeriodIn, PeriodList, Reconciliation
 from navigator.api.app import Api
-from navigator.api.types import Month, NewIdPath
+from navigator.api.types import Limit, Month, NewIdPath
 from navigator.service import debit, periods, reconciliation
 
 api = Api()
@@ -26,9 +26,17 @@ def put_period(period_id: NewIdPath, body: PeriodIn) -> dict[str, Any]:
     return periods.put_period(period_id, body.starts_on, body.ends_on, body.nominal_kopecks)
 
 
-@api.get("/periods", returns=PeriodList, summary="The funding periods")
-def list_periods() -> dict[str, Any]:
-    return {"items": periods.list_periods(), "next_cursor": None}
+@api.get(
+    "/periods",
+    returns=PeriodList,
+    refusals={400: ["invalid_cursor"]},
+    summary="The funding periods",
+)
+def list_periods(
+    limit: Annotated[Limit, Query()] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> dict[str, Any]:
+    return periods.list_periods(limit, cursor)
 
 
 @api.post(

@@ -61,9 +61,15 @@ def register_child(body: ChildIn) -> tuple[dict[str, Any], int]:
     return children.register_child(api.caller(), body.full_name, body.birth_date, body.snils), 201
 
 
-@api.get("/children", PARENTS, returns=ChildList, summary="The caller's children")
-def list_children() -> dict[str, Any]:
-    return children.list_children(api.caller())
+@api.get(
+    "/children",
+    PARENTS,
+    returns=ChildList,
+    refusals={400: ["invalid_cursor"]},
+    summary="The caller's children",
+)
+def list_children(limit: Annotated[Limit, Query()] = 20, cursor: Cursor = None) -> dict[str, Any]:
+    return children.list_children(api.caller(), limit, cursor)
 
 
 @api.post(
@@ -153,10 +159,13 @@ def roster(
     "/certificates",
     PARENTS,
     returns=CertificateList,
+    refusals={400: ["invalid_cursor"]},
     summary="The certificates of the caller's children",
 )
-def list_certificates() -> dict[str, Any]:
-    return certificates.certificates_of_parent(api.caller())
+def list_certificates(
+    limit: Annotated[Limit, Query()] = 20, cursor: Cursor = None
+) -> dict[str, Any]:
+    return certificates.certificates_of_parent(api.caller(), limit, cursor)
 
 
 @api.get(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import functools
 import importlib.util
+import ipaddress
 import json
 import logging
 import threading
@@ -171,8 +172,12 @@ def swagger_static_dir() -> Path | None:
     return Path(next(iter(spec.submodule_search_locations))) / "static"
 
 
-def local_page(method: str, raw_path: str) -> Page | None:
-    """The answer to a GET or HEAD of a local page, or None for the API's own routes."""
+def local_page(method: str, raw_path: str, loopback: bool = True) -> Page | None:
+    """The answer to a GET or HEAD of a local page, or None for the API's own routes.
+
+    The demo sign-in hands out operator tokens to whoever asks: it is served only when the
+    gateway listens on loopback, never to a network (`navigator serve --host 0.0.0.0`).
+    """
     if method not in ("GET", "HEAD"):
         return None
     parts = urlsplit(raw_path)
@@ -181,6 +186,8 @@ def local_page(method: str, raw_path: str) -> Page | None:
         csp = DOCS_CSP if path.startswith("/docs") else PORTAL_CSP
         return _file(PORTAL_DIR / PORTAL_FILES[path], csp)
     if path == "/portal/session":
+        if not loopback:
+            return _not_found("The demo sign-in is served on loopback only.")
         return _session(parse_qs(parts.query).get("role", [""])[0])
     if path == "/openapi.json":
         if not OPENAPI_FILE.is_file():
@@ -253,7 +260,8 @@ def _session(role: str) -> Page:
 
 class _RequestHandler(ChaliceRequestHandler):
     def do_GET(self) -> None:
-        page = local_page(self.command, self.path)
+        host = str(self.server.server_address[0])
+        page = local_page(self.command, self.path, ipaddress.ip_address(host).is_loopback)
         if page is None:
             self._generic_handle()
         else:

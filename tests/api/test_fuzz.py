@@ -31,6 +31,7 @@ SECONDS_PER_CALLER = int(os.environ.get("NAVIGATOR_FUZZ_SECONDS", "20"))
 #   its MISSING_AUTHENTICATION_TOKEN response, which the template maps to our 404 envelope.
 EXCLUDED_CHECKS = "positive_data_acceptance,unsupported_method"
 CALLERS = ["anonymous", "parent", "provider", "operator"]
+TODAY = "2026-12-02"
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "fuzz"
 
 
@@ -40,6 +41,8 @@ def stack():
 
     saved = dict(os.environ)
     os.environ.pop("DYNAMODB_ENDPOINT", None)
+    # A fixed "today" in the demo period: the seeded enrollment stays possible on any date.
+    os.environ["NAVIGATOR_TODAY"] = TODAY
     local = LocalStack(port=0, workers=2, demo=True)
     local.start()
     yield local

@@ -147,12 +147,9 @@ def test_lists_are_items_and_next_cursor(document):
         if name.endswith(("List", "Page")):
             assert properties(document, name) == {"items", "next_cursor"}, (method, path)
             params = {p["name"] for p in operation.get("parameters", [])}
-            if "cursor" in params:
-                assert {"limit", "cursor"} <= params
-                codes = {
-                    (s, c) for s, c, where in error_codes(document) if where == f"{method} {path}"
-                }
-                assert ("400", "invalid_cursor") in codes, (method, path)
+            assert {"limit", "cursor"} <= params, (method, path)
+            codes = {(s, c) for s, c, where in error_codes(document) if where == f"{method} {path}"}
+            assert ("400", "invalid_cursor") in codes, (method, path)
 
 
 def test_every_error_code_of_the_contract_is_declared_where_it_belongs(document, contract):
@@ -174,10 +171,13 @@ def test_refusals_follow_the_conventions(document):
     for method, path, operation in operations(document):
         responses = operation["responses"]
         assert "503" in responses and "Retry-After" in responses["503"]["headers"]
+        assert "Retry-After" in responses["429"]["headers"]
         protected = bool(operation.get("security"))
         assert protected == ("401" in responses) == ("403" in responses), (method, path)
         if "requestBody" in operation:
             assert {"400", "413", "422"} <= set(responses), (method, path)
+        else:  # a route that reads no body refuses none
+            assert "413" not in responses, (method, path)
         assert "500" not in responses
 
 

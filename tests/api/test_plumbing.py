@@ -240,3 +240,44 @@ def test_months_and_dates_at_the_ends_of_the_calendar_never_answer_5xx(
     reply = request(method, path, body={**full, **body}, claims=claims)
     assert reply.status < 500, reply.body
     assert reply.status in (200, 201, 202, 409, 422), reply.body
+
+
+def test_a_lone_surrogate_in_a_body_is_400_not_500(aws):
+    reply = request("POST", "/children", raw_body='{"full_name": "\ud800"}', claims=PARENT)
+    assert (reply.status, reply.code) == (400, "bad_request")
+
+
+def test_a_route_that_reads_no_body_ignores_one(aws):
+    # Only routes with a body refuse one (400/413), as docs/openapi.json declares.
+    reply = request("GET", "/periods", raw_body="x" * (70 * 1024))
+    assert reply.status == 200
+    reply = request("GET", "/children", raw_body="{not json", claims=PARENT)
+    assert reply.status == 200
+
+
+def test_a_header_given_only_singly_is_still_read(aws):
+    # API Gateway sends both header maps; an event with only `headers` must not lose the key.
+    from enroll.app import handler
+    from infra.local.events import rest_event
+    from infra.local.workers import LocalLambdaContext
+    from tests.enroll.money_fixtures import open_period, publish, register_child, register_provider
+
+    open_period()
+    register_provider("p1")
+    child, program = register_child(), publish()
+    body = {"child_id": child, "program_id": program, "accept_copay": True}
+    answers = []
+    for _ in range(2):
+        event = rest_event(
+            "POST",
+            "/enrollments",
+            "/enrollments",
+            headers={"Idempotency-Key": "single"},
+            body=json.dumps(body),
+            claims=PARENT,
+        )
+        event.pop("multiValueHeaders")
+        result = handler(event, LocalLambdaContext(function_name="t", aws_request_id="r"))
+        answers.append((result["statusCode"], json.loads(result["body"])))
+    assert answers[0][0] == answers[1][0] == 201
+    assert answers[0][1] == answers[1][1]

@@ -64,10 +64,11 @@ class Watched:
             self.foreign.append(url)
 
     def _response(self, response: Any) -> None:
-        # The API's refusals are part of the walk; a page's own file must always load.
+        # The API's refusals are part of the walk; a page's own file must always load, and
+        # nothing may answer 5xx.
         path = urlsplit(response.url).path
         own_file = path == "/" or path.startswith(("/portal/", "/docs")) or path == "/openapi.json"
-        if own_file and response.status >= 400:
+        if (own_file and response.status >= 400) or response.status >= 500:
             self.errors.append(f"{response.status} for {response.url}")
 
     def _console(self, message: Any) -> None:

@@ -165,7 +165,7 @@ def test_a_parent_finds_enrolls_pays_attention_to_money_and_withdraws(request):
         enrolled.locator("button.withdraw").click()
         page.locator("#dialog button.confirm").click()
         expect(enrolled).to_have_attribute("data-status", "withdrawn")
-        expect(enrolled.locator(".badge-withdrawn")).to_have_text("Отчислен")
+        expect(enrolled.locator(".badge-withdrawn")).to_have_text("Расторгнута")
         expect(enrolled.locator('tr[data-status="cancelled"]')).to_have_count(5)
         expect(enrolled.locator('tr[data-status="pending"]')).to_have_count(1)
         expect(enrolled.locator(".alert-ok")).to_contain_text("Ребёнок отчислен")

@@ -179,7 +179,7 @@ def test_given_a_refused_registration_then_the_table_holds_only_the_first_one(aw
         with pytest.raises(Conflict):
             register(claims, full_name="Другое Имя", birth_date="2015-01-01")
     assert people_items() == before
-    assert children.list_children(caller(OTHER_PARENT))["items"] == []
+    assert children.list_children(caller(OTHER_PARENT), 20, None)["items"] == []
 
 
 def test_given_a_taken_child_id_when_registering_then_another_id_is_drawn(aws, monkeypatch):
@@ -203,7 +203,9 @@ def test_given_registrations_then_the_snils_is_nowhere_in_clear(aws):
     assert_no_clear_snils(stored, SNILS)
     assert_no_clear_snils(stored, valid_snils(3))
     assert stored.count("***-***-*** 95") == 1
-    listed = children.list_children(caller(PARENT)) | children.list_children(caller(OTHER_PARENT))
+    listed = children.list_children(caller(PARENT), 20, None) | children.list_children(
+        caller(OTHER_PARENT), 20, None
+    )
     for text in (json.dumps(created), json.dumps(listed)):
         assert_no_clear_snils(text, SNILS)
         assert_no_clear_snils(text, valid_snils(3))
@@ -212,9 +214,14 @@ def test_given_registrations_then_the_snils_is_nowhere_in_clear(aws):
 def test_given_two_parents_when_listing_then_each_sees_only_their_own_in_order(aws):
     mine = [register(PARENT, full_name=f"Ребёнок {n}", snils=valid_snils(n)) for n in range(3)]
     theirs = register(OTHER_PARENT, full_name="Чужой", snils=valid_snils(9))
-    assert children.list_children(caller(PARENT)) == {"items": mine, "next_cursor": None}
-    assert children.list_children(caller(OTHER_PARENT)) == {"items": [theirs], "next_cursor": None}
-    assert children.list_children(caller({"sub": "nobody", "cognito:groups": "parents"})) == {
+    assert children.list_children(caller(PARENT), 20, None) == {"items": mine, "next_cursor": None}
+    assert children.list_children(caller(OTHER_PARENT), 20, None) == {
+        "items": [theirs],
+        "next_cursor": None,
+    }
+    assert children.list_children(
+        caller({"sub": "nobody", "cognito:groups": "parents"}), 20, None
+    ) == {
         "items": [],
         "next_cursor": None,
     }
@@ -311,7 +318,7 @@ def served_people(monkeypatch) -> Iterator[None]:
 def test_given_eight_parents_at_once_when_registering_one_snils_then_exactly_one_wins(
     served_people,
 ):
-    children.list_children(caller(PARENT))  # the connection, made before the race
+    children.list_children(caller(PARENT), 20, None)  # the connection, made before the race
     start = threading.Barrier(8)
     outcomes: list[str] = []
     lock = threading.Lock()

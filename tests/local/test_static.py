@@ -211,3 +211,12 @@ def test_local_pages_are_not_api_routes():
     paths = set(app.routes)
     assert not paths & {"/", "/docs", "/openapi.json", "/portal/session", "/portal/app.js"}
     assert all(local_page("GET", path) is None for path in paths)
+
+
+def test_the_demo_sign_in_is_not_served_off_loopback():
+    from infra.local.gateway import local_page
+
+    status, _, body = local_page("GET", "/portal/session?role=operator", loopback=False)
+    assert status == 404 and json.loads(body)["error"]["code"] == "not_found"
+    status, _, body = local_page("GET", "/portal/session?role=operator", loopback=True)
+    assert status == 200 and json.loads(body)["token"]

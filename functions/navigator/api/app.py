@@ -47,6 +47,7 @@ class Api:
             enable_validation=True, serializer=errors.dumps, strip_prefixes=None
         )
         self.roles: dict[tuple[str, str], frozenset[str]] = {}
+        self.bodies: set[tuple[str, str]] = set()  # routes that read a JSON body
         self.context: Any = None  # this invocation's Lambda context (one event at a time)
         self._register_error_handlers()
 
@@ -72,6 +73,8 @@ class Api:
 
         def register(func: Callable[..., Any]) -> Callable[..., Any]:
             body, validated = _inputs(func)
+            if body:
+                self.bodies.add((method.upper(), resource))
             responses = route_responses(
                 status,
                 returns,
@@ -106,11 +109,6 @@ class Api:
     def patch(self, path: str, roles: Roles = PUBLIC, **kw: Any):
         return self.route("PATCH", path, roles, **kw)
 
-    def header(self, name: str) -> str | None:
-        # Powertools' headers mapping is case-insensitive, as HTTP's are.
-        value = self.app.current_event.headers.get(name)
-        return None if value is None else str(value)
-
     def caller(self) -> Caller:
         """The authenticated caller of the current request (routes with roles only)."""
         caller = caller_from_event(self.app.current_event.raw_event)
@@ -136,15 +134,16 @@ class Api:
         return handler
 
     def _precheck(self, event: dict[str, Any]) -> None:
-        roles = self.roles.get(
-            (str(event.get("httpMethod", "")).upper(), event.get("resource", ""))
-        )
+        route = (str(event.get("httpMethod", "")).upper(), event.get("resource", ""))
+        roles = self.roles.get(route)
         if roles:
             caller = caller_from_event(event)
             if caller is None:
                 raise Unauthenticated()
             if not roles & caller.groups:
                 raise Forbidden("This route is not open to your role.")
+        if route not in self.bodies:
+            return  # the route reads no body, so none can be refused
         body = _body_bytes(event)
         if len(body) > MAX_BODY_BYTES:
             raise PayloadTooLarge()
@@ -207,6 +206,9 @@ def _as_json(event: dict[str, Any]) -> dict[str, Any]:
         for k, v in (event.get("multiValueHeaders") or {}).items()
         if k.lower() != "content-type"
     }
+    # Powertools reads multiValueHeaders when present: a header given only singly stays seen.
+    known = {k.lower() for k in multi}
+    multi.update({k: [v] for k, v in headers.items() if k.lower() not in known})
     multi["content-type"] = ["application/json"]
     return {**event, "headers": headers, "multiValueHeaders": multi}
 
@@ -220,4 +222,6 @@ def _body_bytes(event: dict[str, Any]) -> bytes:
             return base64.b64decode(body, validate=True)
         except ValueError as error:
             raise BadRequest("The body is not valid base64.") from error
-    return body.encode("utf-8") if isinstance(body, str) else bytes(body)
+    if isinstance(body, str):  # a lone surrogate passes here, and fails the UTF-8 check
+        return body.encode("utf-8", "surrogatepass")
+    return bytes(body)

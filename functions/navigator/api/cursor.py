@@ -7,12 +7,14 @@ import binascii
 import hashlib
 import hmac
 import json
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from navigator.domain.errors import InvalidCursor
 from navigator.settings import get_settings
 
 _MAC_BYTES = 16
+T = TypeVar("T")
 
 
 def _mac(payload: bytes) -> bytes:
@@ -42,3 +44,27 @@ def decode_cursor(cursor: str, query: dict[str, Any]) -> Any:
     if len(mac) != _MAC_BYTES or not hmac.compare_digest(mac, _mac(_bind(query, position))):
         raise InvalidCursor()
     return position
+
+
+def page_of(
+    items: Sequence[T],
+    key: Callable[[T], str],
+    limit: int,
+    cursor: str | None,
+    query: dict[str, Any],
+) -> tuple[list[T], str | None]:
+    """One page of a short list read whole (a parent's children, the periods).
+
+    The cursor holds the key of the page's last item: items are never deleted and new ones
+    come last, so each item is still answered exactly once while the list grows.
+    """
+    start = 0
+    if cursor:
+        after = decode_cursor(cursor, query)
+        keys = [key(item) for item in items]
+        if after not in keys:
+            raise InvalidCursor()
+        start = keys.index(after) + 1
+    chunk = list(items[start : start + limit])
+    more = start + limit < len(items)
+    return chunk, encode_cursor(query, key(chunk[-1])) if more and chunk else None

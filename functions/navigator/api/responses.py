@@ -83,7 +83,7 @@ def route_responses(
             "description": DESCRIPTIONS[refusal_status],
             "content": {JSON: {"schema": error_schema(codes[refusal_status])}},
         }
-        if refusal_status == 503:
+        if refusal_status in (429, 503):
             response["headers"] = RETRY_AFTER
         out[refusal_status] = response
     return out

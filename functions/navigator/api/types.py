@@ -8,8 +8,6 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from navigator.domain.calendar import parse_month
-
 Direction = Literal[
     "technical", "natural_science", "physical_sports", "arts", "tourism", "social_humanitarian"
 ]
@@ -27,12 +25,8 @@ PositiveKopecks = Annotated[int, Field(ge=1, le=10**12)]
 Capacity = Annotated[int, Field(ge=1, le=10_000)]
 
 
-def _real_month(text: str) -> str:
-    parse_month(text)  # ValueError("must be a real month YYYY-MM") for year 0000, say
-    return text
-
-
-Month = Annotated[str, Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$"), AfterValidator(_real_month)]
+# A real month from 1900 on (the calendar's floor; parse_month in the domain agrees).
+Month = Annotated[str, Field(pattern=r"^(19|[2-9][0-9])[0-9]{2}-(0[1-9]|1[0-2])$")]
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 # A new object's id in a path (PUT /periods/{period_id}); reads take any string and 404.
 NewIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]

@@ -5,16 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from navigator.api.auth import Caller
-from navigator.api.cursor import decode_cursor, encode_cursor
+from navigator.api.cursor import decode_cursor, encode_cursor, page_of
 from navigator.domain.errors import Forbidden
 from navigator.service.enrollments import certificate_view, enrollment_view
 from navigator.store import accounts, catalog
 from navigator.store.accounts import EnrollmentItem
 
 
-def certificates_of_parent(caller: Caller) -> dict[str, Any]:
-    items = accounts.certificates_of_parent(caller.sub)
-    return {"items": [certificate_view(c) for c in items], "next_cursor": None}
+def certificates_of_parent(caller: Caller, limit: int, cursor: str | None) -> dict[str, Any]:
+    items, next_cursor = page_of(
+        accounts.certificates_of_parent(caller.sub),
+        lambda certificate: certificate.certificate_id,
+        limit,
+        cursor,
+        {"certificates": caller.sub},
+    )
+    return {"items": [certificate_view(c) for c in items], "next_cursor": next_cursor}
 
 
 def _owned_certificate(caller: Caller, certificate_id: str) -> accounts.CertificateItem:

@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 
 from navigator.api.auth import Caller
+from navigator.api.cursor import page_of
 from navigator.domain import snils as snils_rules
 from navigator.domain.calendar import now_utc_iso
 from navigator.domain.errors import Forbidden, InvalidInput, StoreUnavailable
@@ -77,12 +78,16 @@ def register_child(caller: Caller, full_name: str, birth_date: str, snils: str) 
     return child_view(item)
 
 
-def list_children(caller: Caller) -> dict[str, Any]:
-    """The caller's children, oldest registration first; a parent has few, so one page."""
-    return {
-        "items": [child_view(item) for item in store.children_of(caller.sub)],
-        "next_cursor": None,
-    }
+def list_children(caller: Caller, limit: int, cursor: str | None) -> dict[str, Any]:
+    """The caller's children, oldest registration first (a parent has few: read whole)."""
+    items, next_cursor = page_of(
+        store.children_of(caller.sub),
+        lambda child: child.child_id,
+        limit,
+        cursor,
+        {"children": caller.sub},
+    )
+    return {"items": [child_view(item) for item in items], "next_cursor": next_cursor}
 
 
 def get_owned_child(caller: Caller, child_id: str) -> ChildItem:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from navigator.api.cursor import page_of
 from navigator.domain.calendar import now_utc_iso
 from navigator.domain.errors import Conflict, StoreUnavailable
 from navigator.domain.periods import check_period, overlapping
@@ -12,8 +13,11 @@ from navigator.store import periods as store
 WRITE_ATTEMPTS = 5
 
 
-def list_periods() -> list[dict[str, Any]]:
-    return [p.view() for p in store.read_periods()[1]]
+def list_periods(limit: int, cursor: str | None) -> dict[str, Any]:
+    items, next_cursor = page_of(
+        store.read_periods()[1], lambda period: period.period_id, limit, cursor, {"periods": 1}
+    )
+    return {"items": [p.view() for p in items], "next_cursor": next_cursor}
 
 
 def put_period(period_id: str, starts_on: str, ends_on: str, nominal: int) -> dict[str, Any]:

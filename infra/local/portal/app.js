@@ -23,7 +23,8 @@
   };
   const FUNDING = { certificate: "По сертификату", free: "Бесплатно" };
   const PROGRAM_STATUS = { draft: "Черновик", published: "Опубликована", archived: "В архиве" };
-  const ENROLLMENT_STATUS = { active: "Обучается", withdrawn: "Отчислен", completed: "Завершено" };
+  // An enrollment is «запись»: its statuses agree with it, whoever the child is.
+  const ENROLLMENT_STATUS = { active: "Действует", withdrawn: "Расторгнута", completed: "Завершена" };
   const MONTH_STATUS = { pending: "Ожидает списания", charged: "Списано", cancelled: "Отменено" };
   const CERTIFICATE_STATUS = { active: "Действует", expired: "Срок истёк" };
   const RUN_STATUS = { running: "Выполняется", completed: "Завершено" };
@@ -73,6 +74,7 @@
     full_name: "ФИО",
     birth_date: "Дата рождения",
     snils: "СНИЛС",
+    "idempotency-key": "Ключ повторного запроса",
     child_id: "Ребёнок",
     program_id: "Программа",
     accept_copay: "Согласие на доплату",
@@ -806,7 +808,7 @@
         ["Стоимость", price, "price_per_month_kopecks"],
         ["Сроки", formatMonths(program.start_month, program.end_month)],
         ["Свободных мест", `${program.seats_left} из ${program.capacity}`, "seats_left"],
-        ["Адрес", `${program.municipality}, ${program.address}`],
+        ["Адрес", [program.municipality, program.address].filter(Boolean).join(", ")],
       ]),
       program.description
         ? h("details", {}, h("summary", {}, "Описание"), h("p", {}, program.description))
@@ -1035,7 +1037,7 @@
           const child = await api("POST", "/children", { body });
           markInvalid(form, null);
           form.reset();
-          showOk(formMsg, `${child.full_name} добавлен(а). Теперь можно записаться на программу.`);
+          showOk(formMsg, `${child.full_name} добавлен(а). Теперь можно записать ребёнка на программу.`);
           show(await loadChildren(true));
         } catch (error) {
           markInvalid(form, error);
@@ -1302,7 +1304,7 @@
           h(
             "li",
             { class: "card certificate", "data-certificate-id": c.certificate_id },
-            h("h3", {}, "Сертификат ", h("span", { class: "nowrap" }, `№${NBSP}${c.number}`)),
+            h("h3", {}, "Сертификат ", h("span", { class: "cert-number" }, `№${NBSP}${c.number}`)),
             h("p", { class: "muted" }, names.get(c.child_id) || c.child_id),
             h("div", { class: "badges" }, badge(CERTIFICATE_STATUS[c.status] || c.status, c.status)),
             certificateFacts(c),
@@ -1351,7 +1353,7 @@
         "h1",
         { id: "certificate-title" },
         "Сертификат ",
-        h("span", { class: "nowrap" }, `№${NBSP}${certificate.number}`),
+        h("span", { class: "cert-number" }, `№${NBSP}${certificate.number}`),
       ),
       h("p", { class: "muted" }, child ? child.full_name : certificate.child_id),
       h(
@@ -1738,7 +1740,18 @@
       );
       return;
     }
-    const args = pattern.exec(path).slice(1).map(decodeURIComponent);
+    let args;
+    try {
+      args = pattern.exec(path).slice(1).map(decodeURIComponent);
+    } catch {
+      args = null; // a malformed %-escape in the address bar
+    }
+    if (args === null) {
+      const msg = slot();
+      main.append(msg);
+      showError(msg, "Неверный адрес страницы.");
+      return;
+    }
     Promise.resolve()
       .then(() => render(main, new URLSearchParams(queryPart || ""), ...args))
       .catch((error) => {
