@@ -100,3 +100,15 @@ def test_the_api_has_limits_a_usage_plan_and_a_waf_association_point():
     assert api["GatewayResponses"]["REQUEST_TOO_LARGE"]["StatusCode"] == "413"
     waf = template["Resources"]["ApiWebAclAssociation"]
     assert waf["Type"] == "AWS::WAFv2::WebACLAssociation" and waf["Condition"] == "HasWebAcl"
+
+
+def test_the_parent_facing_functions_can_be_kept_warm_for_the_opening():
+    template = load_template()
+    assert template["Parameters"]["ApiProvisionedConcurrency"]["Default"] == 0
+    for name in ("CatalogFunction", "EnrollFunction"):
+        props = template["Resources"][name]["Properties"]
+        assert props["AutoPublishAlias"] == "live"
+        condition, warm, cold = props["ProvisionedConcurrencyConfig"]["Fn::If"]
+        assert condition == "HasProvisionedConcurrency"
+        assert warm == {"ProvisionedConcurrentExecutions": {"Ref": "ApiProvisionedConcurrency"}}
+        assert cold == {"Ref": "AWS::NoValue"}
