@@ -13,13 +13,13 @@ import os
 import re
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from infra.local.tokens import issue_token
 from infra.openapi import DOCUMENT
+from tests.local_stack import http, running_stack
 
 pytestmark = pytest.mark.slow
 
@@ -37,34 +37,15 @@ OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "fuzz"
 
 @pytest.fixture(scope="module")
 def stack():
-    from infra.local.stack import LocalStack
-
-    saved = dict(os.environ)
-    os.environ.pop("DYNAMODB_ENDPOINT", None)
     # A fixed "today" in the demo period: the seeded enrollment stays possible on any date.
-    os.environ["NAVIGATOR_TODAY"] = TODAY
-    local = LocalStack(port=0, workers=2, demo=True)
-    local.start()
-    yield local
-    local.stop()
-    os.environ.clear()
-    os.environ.update(saved)
-    from navigator.settings import reset_settings
-    from navigator.store.base import reset_connections
-
-    reset_settings()
-    reset_connections()
+    with running_stack(TODAY) as local:
+        yield local
 
 
 def _post(url: str, path: str, body: dict, token: str) -> dict:
-    request = urllib.request.Request(
-        url + path,
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
+    status, _, payload = http(url, "POST", path, body, token)
+    assert status == 201, payload
+    return payload
 
 
 @pytest.fixture(scope="module")

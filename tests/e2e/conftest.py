@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,28 +9,13 @@ from typing import Any
 import pytest
 
 from tests.e2e.helpers import CHROMIUM_ARGS, SCREENSHOTS, TODAY, need_chromium
+from tests.local_stack import running_stack
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Any]:
-    from infra.local.stack import LocalStack
-
-    saved = dict(os.environ)
-    os.environ.pop("DYNAMODB_ENDPOINT", None)
-    os.environ["NAVIGATOR_TODAY"] = TODAY
-    local = LocalStack(port=0, workers=2, demo=True)
-    try:
-        local.start()
+    with running_stack(TODAY) as local:
         yield local
-    finally:
-        local.stop()
-        os.environ.clear()
-        os.environ.update(saved)
-        from navigator.settings import reset_settings
-        from navigator.store.base import reset_connections
-
-        reset_settings()
-        reset_connections()
 
 
 @pytest.fixture(scope="module")

@@ -3,52 +3,26 @@
 from __future__ import annotations
 
 import io
-import json
-import os
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stdout
 
 import pytest
 
 from infra.local.tokens import issue_token
+from tests.local_stack import http as http_to
+from tests.local_stack import running_stack
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def stack():
-    from infra.local.stack import LocalStack
-
-    saved = dict(os.environ)
-    os.environ.pop("DYNAMODB_ENDPOINT", None)
-    local = LocalStack(port=0, workers=2, demo=True)
-    local.start()
-    yield local
-    local.stop()
-    os.environ.clear()
-    os.environ.update(saved)
-    from navigator.settings import reset_settings
-    from navigator.store.base import reset_connections
-
-    reset_settings()
-    reset_connections()
+    with running_stack() as local:
+        yield local
 
 
 def http(stack, method, path, body=None, token=None, headers=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(stack.url + path, data=data, method=method)
-    req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    for key, value in (headers or {}).items():
-        req.add_header(key, value)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, dict(resp.headers), json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), json.loads(error.read() or b"null")
+    return http_to(stack.url, method, path, body, token, headers)
 
 
 def test_catalog_serves_the_demo_programs(stack):

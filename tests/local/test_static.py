@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -12,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from infra.local.gateway import OPENAPI_FILE, PORTAL_DIR, local_page
+from tests.local_stack import running_stack
 
 pytestmark = pytest.mark.slow
 
@@ -20,21 +20,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def stack():
-    from infra.local.stack import LocalStack
-
-    saved = dict(os.environ)
-    os.environ.pop("DYNAMODB_ENDPOINT", None)
-    local = LocalStack(port=0, workers=2, demo=True)
-    local.start()
-    yield local
-    local.stop()
-    os.environ.clear()
-    os.environ.update(saved)
-    from navigator.settings import reset_settings
-    from navigator.store.base import reset_connections
-
-    reset_settings()
-    reset_connections()
+    with running_stack() as local:
+        yield local
 
 
 def fetch(stack, path, method="GET", token=None):
