@@ -9,11 +9,16 @@ without a key, some withdraw afterwards (the seat is freed and raced for again).
 visitors only browse. Then it reports throughput, latency per endpoint, the error rate and
 the business refusals, and checks that seats and certificates stayed consistent.
 
+The popular programs (--programs) are those of infra.local.demo_catalog.POPULAR_PROGRAM_IDS
+that a child of RACED_AGE may join: they all admit that age, so every two of them share at
+least one age and a parent refused `no_seats` often has another to try.
+
 Run from the repository root:
 
     .venv/bin/python bench/load.py --users 32 --spawn-rate 16 --duration 60s
-    .venv/bin/python bench/load.py --users 16 --json l16.json
-    .venv/bin/python bench/load.py --render l16.json l64.json     # side by side
+    .venv/bin/python bench/load.py --users 16 --json bench/results/load/u16.json
+    .venv/bin/python bench/load.py --render bench/results/load/u16.json \\
+        bench/results/load/u64.json                                # side by side
     .venv/bin/python bench/load.py --host http://127.0.0.1:3000 \\
         --dynamodb-endpoint http://127.0.0.1:PORT                  # a running `navigator serve`
 
@@ -25,28 +30,32 @@ monkey-patching never touches the stack; this file is also that locustfile: the 
 defined only when locust imports it. Afterwards bench/load_check.py checks the invariants
 (reconciliation of every certificate, seats against rosters, one certificate per child).
 
-Errors are 5xx, connection errors, any status the flow did not expect, and a retry with
-the same Idempotency-Key that was not answered as the first request was. The 409s
-`no_seats`, `already_enrolled`, `copay_required` and `request_in_progress` are business
-outcomes and are counted separately. Exit status: 0 when there was no error and every
-invariant held, 1 otherwise.
+Errors are 5xx, connection errors, any status the flow did not expect, a retry with the
+same Idempotency-Key that was not answered as the first request was, and an exception in a
+user's step. The 409s `no_seats`, `already_enrolled`, `copay_required` and
+`request_in_progress` are business outcomes and are counted separately. Exit status: 0
+when there was no error and every invariant held, 1 otherwise.
+
+Requests/s divide by the load phase as locust's own stats measure it: from its start
+(spawning included) to the end of its last request (the stop's wind-down included).
 
 With its own stack it also reports where the time went: CPU seconds of the stack's process
-(gateway and embedded DynamoDB), of the handler workers, of locust and of everything else
-on the machine, and, by wrapping the embedded DynamoDB's one request lock, how many
+(gateway and embedded DynamoDB), of the handler workers, of locust and of the whole machine
+(every process), and, by wrapping the embedded DynamoDB's one request lock, how many
 DynamoDB requests ran and how long each operation held the lock.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import itertools
 import json
+import logging
 import os
 import platform
 import random
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -61,9 +70,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
-# Certificate-funded, capacity 10-12, all in Красноярск, ages overlapping around 9-11
-# (infra/local/demo_catalog.py, POPULAR_PROGRAM_IDS): 42 seats in all.
-DEFAULT_PROGRAMS = ("prg-0007", "prg-0150", "prg-0233", "prg-0271")
+# The demo catalog's popular programs (certificate-funded, Красноярск, capacity 10-12) that
+# admit this age. In the demo catalog: prg-0007 (7-10), prg-0150 (10-16), prg-0233 (8-12) and
+# prg-0271 (9-12), 42 seats; 10 is the only age all four admit. Left out: prg-0042 (5-7), which
+# shares only age 7 with one of them, and prg-0108 (11-15), which shares none with prg-0007.
+RACED_AGE = 10
 EXPECTED_REFUSALS = ("no_seats", "already_enrolled", "copay_required", "request_in_progress")
 # Words of the demo catalog, some in other forms of the word, one with е for ё.
 SEARCH_WORDS = (
@@ -129,6 +140,14 @@ def krasnoyarsk_today() -> str:
     return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=7)).date().isoformat()
 
 
+def default_programs() -> tuple[str, ...]:
+    """POPULAR_PROGRAM_IDS that a child of RACED_AGE may join, in their order."""
+    from infra.local.demo_catalog import POPULAR_PROGRAM_IDS, demo_programs
+
+    ages = {p["program_id"]: (p["age_min"], p["age_max"]) for p in demo_programs()}
+    return tuple(pid for pid in POPULAR_PROGRAM_IDS if ages[pid][0] <= RACED_AGE <= ages[pid][1])
+
+
 # --- The locustfile (only when locust imports this file) -----------------------------------------
 
 
@@ -141,6 +160,10 @@ class Tally:
         self.unexpected_count = 0
         self.enrollments: dict[str, dict[str, Any]] = {}
         self.journeys: Counter[str] = Counter()
+        self.times: dict[str, float] = {}
+        self.stats: list[dict[str, Any]] = []
+        self.failures: list[dict[str, Any]] = []
+        self.exceptions: list[dict[str, Any]] = []
 
     def record_enrollment(self, body: dict[str, Any]) -> None:
         known = self.enrollments.setdefault(body["enrollment_id"], {})
@@ -162,6 +185,10 @@ class Tally:
             "unexpected_count": self.unexpected_count,
             "enrollments": self.enrollments,
             "journeys": dict(self.journeys),
+            "times": self.times,
+            "stats": self.stats,
+            "failures": self.failures,
+            "exceptions": self.exceptions,
         }
         Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=1))
 
@@ -176,7 +203,8 @@ class _Config:
     """The locust process's settings, from the environment that bench/load.py passes."""
 
     def __init__(self) -> None:
-        self.programs = os.environ.get("LOAD_PROGRAMS", ",".join(DEFAULT_PROGRAMS)).split(",")
+        programs = os.environ.get("LOAD_PROGRAMS")
+        self.programs = programs.split(",") if programs else list(default_programs())
         self.today = os.environ.get("LOAD_TODAY") or krasnoyarsk_today()
         self.run_id = os.environ.get("LOAD_RUN_ID", uuid.uuid4().hex[:8])
         self.snils = itertools.count(int(os.environ.get("LOAD_SNILS_BASE", "200000000")))
@@ -246,8 +274,49 @@ if "locust" in sys.modules and __name__ != "__main__":  # imported by locust as 
 
     CONFIG = _Config()
 
+    @events.spawning_complete.add_listener
+    def _spawned(**_: Any) -> None:
+        TALLY.times.setdefault("spawned", time.time())
+
+    @events.test_stopping.add_listener
+    def _stopping(**_: Any) -> None:
+        TALLY.times["stopping"] = time.time()  # --run-time is over; users finish their step
+
+    def _entry(entry: Any) -> dict[str, Any]:
+        def pct(p: float) -> float | None:
+            return entry.get_response_time_percentile(p) if entry.num_requests else None
+
+        return {
+            "name": "all" if entry.name == "Aggregated" else entry.name,
+            "method": entry.method or "",
+            "requests": entry.num_requests,
+            "failures": entry.num_failures,
+            "p50": pct(0.5),
+            "p95": pct(0.95),
+            "p99": pct(0.99),
+            "max": entry.max_response_time if entry.num_requests else None,
+        }
+
     @events.test_stop.add_listener
-    def _write(**_: Any) -> None:
+    def _write(environment: Any, **_: Any) -> None:
+        """Locust's final stats, after every user stopped (its --csv files are written every
+        second while it runs, so they can miss the last second)."""
+        stats = environment.runner.stats
+        # Locust's own interval: its stats start when the runner starts (spawning included);
+        # its last request is the last one to end, after the stop's wind-down.
+        TALLY.times["stats_start"] = stats.total.start_time
+        TALLY.times["last_request"] = stats.total.last_request_timestamp or stats.total.start_time
+        entries = sorted(stats.entries.values(), key=lambda e: (e.name, e.method))
+        TALLY.stats = [_entry(e) for e in entries] + [_entry(stats.total)]
+        TALLY.failures = [
+            {"method": e.method, "name": e.name, "error": str(e.error), "count": e.occurrences}
+            for e in stats.errors.values()
+        ]
+        # An exception in a user's step is no failed request: counted as an error too.
+        TALLY.exceptions = [
+            {"error": str(e["msg"])[:300], "count": e["count"]}
+            for e in environment.runner.exceptions.values()
+        ]
         if os.environ.get("LOAD_OUT"):
             TALLY.dump(os.environ["LOAD_OUT"])
 
@@ -503,8 +572,10 @@ def timed_moto_lock() -> Iterator[None]:
 def stdout_to(path: Path) -> Iterator[None]:
     """File descriptor 1 into `path`, for this process and the workers it spawns meanwhile.
 
-    The handlers' EMF metric lines (Powertools' single_metric prints even with
-    POWERTOOLS_METRICS_DISABLED) would otherwise bury the report.
+    Whatever the stack prints stays out of the report, and is counted (`stack_stdout`). The
+    first runs of this bench found one EMF metric line per refused enrollment there (Powertools'
+    single_metric ignored POWERTOOLS_METRICS_DISABLED); fixed in 7407c99 "Refusal metrics
+    honour POWERTOOLS_METRICS_DISABLED; ...", so `emf_lines` is expected to be 0.
     """
     sys.stdout.flush()
     saved = os.dup(1)
@@ -545,6 +616,34 @@ def local_stack(
         reset_connections()
 
 
+class Warnings(logging.Handler):
+    """Warnings and errors logged in this process (gateway, snapshot thread, checks): counted."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+        self.samples: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        text = f"{record.levelname} {record.name}: {record.getMessage()}"
+        if record.exc_info and record.exc_info[1] is not None:
+            text += f" ({type(record.exc_info[1]).__name__})"
+        if len(self.samples) < 5:
+            self.samples.append(text[:300])
+        sys.stderr.write(text + "\n")
+
+
+def stdout_lines(log: Path) -> dict[str, Any]:
+    """What the stack printed on its stdout: lines, EMF metric lines, the first few."""
+    lines = [line for line in log.read_bytes().splitlines() if line.strip()]
+    return {
+        "lines": len(lines),
+        "emf_lines": sum(line.startswith(b'{"_aws"') for line in lines),
+        "first": [line[:200].decode(errors="replace") for line in lines[:3]],
+    }
+
+
 def _cpu_seconds(processes: list[Any]) -> float:
     total = 0.0
     for process in processes:
@@ -565,12 +664,12 @@ def _busy_cpu_seconds() -> float:
 
 
 def run_locust(args: argparse.Namespace, url: str, work: Path) -> dict[str, Any]:
-    """Locust headless in a child process; its CSV stats, its tally, the CPU used."""
+    """Locust headless in a child process; its final stats, its tally, the CPU used."""
     import resource
 
     import psutil
 
-    out, prefix = work / "tally.json", work / "locust"
+    out = work / "tally.json"
     env = {
         **os.environ,
         "LOAD_OUT": str(out),
@@ -584,7 +683,7 @@ def run_locust(args: argparse.Namespace, url: str, work: Path) -> dict[str, Any]
         sys.executable, "-m", "locust", "-f", str(Path(__file__).resolve()), "--headless",
         "--users", str(args.users), "--spawn-rate", str(args.spawn_rate),
         "--run-time", args.duration, "--stop-timeout", str(args.stop_timeout),
-        "--host", url, "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING",
+        "--host", url, "--only-summary", "--loglevel", "WARNING",
     ]  # fmt: skip
     here, workers = psutil.Process(), psutil.Process().children(recursive=True)
     cpu_before = (_cpu_seconds([here]), _cpu_seconds(workers))
@@ -598,15 +697,23 @@ def run_locust(args: argparse.Namespace, url: str, work: Path) -> dict[str, Any]
     cpu_after = (_cpu_seconds([here]), _cpu_seconds(workers))
     machine, load_after = _busy_cpu_seconds() - machine_before, os.getloadavg()
     lock = MOTO_LOCK.since(lock_before) if MOTO_LOCK and lock_before else None
-    stats = _read_stats(Path(f"{prefix}_stats.csv"))
-    if not stats or not out.exists():
+    if not out.exists():
         sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
         raise SystemExit(f"locust did not finish (exit {done.returncode})")
+    tally = json.loads(out.read_text())
+    times = tally["times"]
+    start = times["stats_start"]
     return {
-        "stats": stats,
-        "failures": _read_rows(Path(f"{prefix}_failures.csv")),
-        "tally": json.loads(out.read_text()),
+        "stats": tally.pop("stats"),
+        "failures": tally.pop("failures"),
+        "tally": tally,
+        "locust_exit": done.returncode,
         "locust_wall_s": wall,
+        # The load phase by locust's own stats: from its start (spawning included) to the end
+        # of its last request (the stop's wind-down included); requests/s divides by this.
+        "load_s": times["last_request"] - start,
+        "spawn_s": times["spawned"] - start if "spawned" in times else None,
+        "run_s": times["stopping"] - start if "stopping" in times else None,
         "cpu_s": {
             "stack": cpu_after[0] - cpu_before[0] + cpu_after[1] - cpu_before[1],
             "gateway_and_dynamodb": cpu_after[0] - cpu_before[0],
@@ -621,43 +728,42 @@ def run_locust(args: argparse.Namespace, url: str, work: Path) -> dict[str, Any]
     }
 
 
-def _read_rows(path: Path) -> list[dict[str, str]]:
-    if not path.exists():
-        return []
-    with path.open(newline="") as f:
-        return list(csv.DictReader(f))
+def _git(*args: str) -> str:
+    """Read-only git (no index refresh, so no lock taken)."""
+    done = subprocess.run(
+        ["git", "--no-optional-locks", *args], cwd=ROOT, capture_output=True, text=True
+    )
+    return done.stdout.strip()
 
 
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return None
+def source() -> dict[str, Any]:
+    """The commit measured, and the tracked files that differed from it (if any)."""
+    return {
+        "commit": _git("rev-parse", "--short", "HEAD"),
+        "subject": _git("log", "-1", "--format=%s")[:120],
+        "changed": _git("status", "--porcelain", "--untracked-files=no").splitlines(),
+    }
 
 
-def _read_stats(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for row in _read_rows(path):
-        rows.append(
-            {
-                "name": row["Name"] if row["Name"] != "Aggregated" else "all",
-                "method": row["Type"],
-                "requests": int(row["Request Count"]),
-                "failures": int(row["Failure Count"]),
-                "rps": _number(row["Requests/s"]),
-                "p50": _number(row["50%"]),
-                "p95": _number(row["95%"]),
-                "p99": _number(row["99%"]),
-                "max": _number(row["Max Response Time"]),
-            }
-        )
-    return rows
+def portable(value: Any) -> Any:
+    """No paths of this machine in the recorded JSON: the repository and temp dir shortened."""
+    if isinstance(value, dict):
+        return {key: portable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [portable(item) for item in value]
+    if isinstance(value, str):
+        value = value.replace(f"{ROOT}/", "").replace(str(ROOT), ".")
+        return value.replace(tempfile.gettempdir(), "$TMPDIR")
+    return value
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    from importlib.metadata import version
+
     from bench.load_check import check
 
     result: dict[str, Any] = {
+        "label": args.label,
         "users": args.users,
         "spawn_rate": args.spawn_rate,
         "duration": args.duration,
@@ -666,10 +772,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "catalog_refresh_s": args.catalog_refresh,
         "programs": list(args.programs),
         "today": args.today,
-        "command": " ".join(["bench/load.py", *sys.argv[1:]]),
+        "command": shlex.join(["bench/load.py", *sys.argv[1:]]),
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"nproc {os.cpu_count()}; Python {platform.python_version()}",
+        "nproc": len(os.sched_getaffinity(0)),
+        "machine": f"Python {platform.python_version()}; locust {version('locust')}",
+        "source": source(),
         "target": args.host or "in-process local stack",
+        "load_avg_at_start": os.getloadavg(),
     }
     with tempfile.TemporaryDirectory() as tmp:
         if args.host:
@@ -682,16 +791,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             started = time.monotonic()
             log = Path(tmp) / "stack-stdout.log"
             stack = local_stack(args.workers, args.today, log, args.catalog_refresh)
-            with stack as (url, _endpoint):
-                result["stack_start_s"] = round(time.monotonic() - started, 1)
-                result.update(run_locust(args, url, Path(tmp)))
-                checked = time.monotonic()
-                result["invariants"] = check(url, args.programs, result["tally"], fresh=True)
-                result["check_s"] = round(time.monotonic() - checked, 1)
-            result["stack_emf_lines"] = sum(
-                line.startswith(b'{"_aws"') for line in log.read_bytes().splitlines()
-            )
-    return result
+            warnings = Warnings()
+            logging.getLogger().addHandler(warnings)
+            try:
+                with stack as (url, _endpoint):
+                    result["stack_start_s"] = round(time.monotonic() - started, 1)
+                    result.update(run_locust(args, url, Path(tmp)))
+                    checked = time.monotonic()
+                    result["invariants"] = check(url, args.programs, result["tally"], fresh=True)
+                    result["check_s"] = round(time.monotonic() - checked, 1)
+            finally:
+                logging.getLogger().removeHandler(warnings)
+            result["stack_stdout"] = stdout_lines(log)
+            result["stack_warnings"] = {"count": warnings.count, "first": warnings.samples}
+    return portable(result)
 
 
 def main() -> int:
@@ -704,7 +817,11 @@ def main() -> int:
     parser.add_argument("--think", type=float, default=1.0, help="max pause between steps, s")
     parser.add_argument("--stop-timeout", type=int, default=30, help="s to finish a step")
     parser.add_argument("--workers", type=int, default=4, help="handler processes (own stack)")
-    parser.add_argument("--programs", type=lambda s: s.split(","), default=DEFAULT_PROGRAMS)
+    parser.add_argument(
+        "--programs",
+        type=lambda s: s.split(","),
+        help=f"comma-separated (default: the popular programs open to age {RACED_AGE})",
+    )
     parser.add_argument(
         "--catalog-refresh",
         type=float,
@@ -713,6 +830,7 @@ def main() -> int:
     parser.add_argument("--today", help="NAVIGATOR_TODAY of the stack (default 2026-09-01)")
     parser.add_argument("--host", help="the API of a running `navigator serve`")
     parser.add_argument("--dynamodb-endpoint", help="its DynamoDB endpoint (with --host)")
+    parser.add_argument("--label", help="the run's name in the report (default: its users)")
     parser.add_argument("--json", help="write the raw figures here")
     parser.add_argument("--render", nargs="+", help="print the report from --json files")
     args = parser.parse_args()
@@ -722,6 +840,7 @@ def main() -> int:
         return 0 if all(passed(r) for r in results) else 1
     if args.host and not args.dynamodb_endpoint:
         parser.error("--host needs --dynamodb-endpoint (the address `navigator serve` printed)")
+    args.programs = args.programs or list(default_programs())
     if not args.today:
         args.today = os.environ.get("NAVIGATOR_TODAY") if args.host else "2026-09-01"
         args.today = args.today or krasnoyarsk_today()

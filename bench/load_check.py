@@ -19,7 +19,6 @@ Checks, over everything in the store and over HTTP:
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -192,8 +191,12 @@ def aggregate(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def errors(result: dict[str, Any]) -> int:
-    return int(aggregate(result)["failures"]) + int(
-        result["tally"]["journeys"].get("replay_mismatch", 0)
+    """Failed requests, same-key retries answered otherwise, exceptions in users' steps."""
+    tally = result["tally"]
+    return (
+        int(aggregate(result)["failures"])
+        + int(tally["journeys"].get("replay_mismatch", 0))
+        + sum(int(e["count"]) for e in tally["exceptions"])
     )
 
 
@@ -208,6 +211,14 @@ def refusal_totals(result: dict[str, Any]) -> Counter[str]:
     return total
 
 
+def _avg(loads: list[float]) -> str:
+    return "/".join(f"{x:.2f}" for x in loads)
+
+
+def _s(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
 def _ms(value: float | None) -> str:
     return "" if value is None else f"{value:,.0f}"
 
@@ -217,8 +228,11 @@ def _label(result: dict[str, Any]) -> str:
 
 
 def label_runs(results: list[dict[str, Any]]) -> None:
-    """Names for the columns: the users, what differs from the defaults, the time if still alike."""
+    """Names for the columns: --label, or the users and what differs from the defaults (and the
+    time, if two are still alike)."""
     for r in results:
+        if r.get("label"):
+            continue
         extras = []
         if r["workers"] not in (None, 4):
             extras.append(f"{r['workers']} workers")
@@ -235,7 +249,8 @@ def label_runs(results: list[dict[str, Any]]) -> None:
 
 def summary_table(results: list[dict[str, Any]]) -> list[str]:
     lines = [
-        "| run | requests | requests/s | errors | error rate | enrollments answered 201 "
+        "| run | requests | requests/s (load phase) | errors | error rate "
+        "| enrollments answered 201 "
         "| no_seats | already_enrolled | copay_required | request_in_progress "
         "| parents (children registered) | invariants |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
@@ -245,7 +260,7 @@ def summary_table(results: list[dict[str, Any]]) -> list[str]:
         row = [
             f"{_label(r)}; spawn {r['spawn_rate']:g}/s, {r['duration']}",
             f"{agg['requests']:,}",
-            f"{agg['requests'] / r['locust_wall_s']:.1f}",
+            f"{agg['requests'] / r['load_s']:.1f}",
             f"{errors(r)}",
             f"{errors(r) / max(agg['requests'], 1):.2%}",
             f"{len(r['tally']['enrollments'])}",
@@ -259,14 +274,16 @@ def summary_table(results: list[dict[str, Any]]) -> list[str]:
 
 def resources_table(results: list[dict[str, Any]]) -> list[str]:
     lines = [
-        "| run | locust wall s | CPU s: gateway + DynamoDB process | handler workers "
-        "| locust | ours (of cores x wall) | other processes on the machine "
-        "| DynamoDB requests (per API request) | DynamoDB lock held | waited for it, on average |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| run | load phase s | locust process wall s | CPU s: gateway + DynamoDB process "
+        "| handler workers | locust | ours (of nproc x wall) "
+        "| whole machine busy (of nproc x wall) "
+        "| DynamoDB requests (per API request) | DynamoDB lock held (of wall) "
+        "| waited for it, on average |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         cpu, wall, lock = r["cpu_s"], r["locust_wall_s"], r.get("moto_lock")
-        cores = os.cpu_count() or 1
+        cores = r["nproc"]
         if r["workers"] is None:  # another process's stack: only locust's own CPU is known
             total = cpu["locust"]
             stack = ["(elsewhere)", "(elsewhere)"]
@@ -277,17 +294,18 @@ def resources_table(results: list[dict[str, Any]]) -> list[str]:
             label = _label(r) if "workers" in _label(r) else f"{_label(r)}, {r['workers']} workers"
         row = [
             label,
+            f"{r['load_s']:.1f}",
             f"{wall:.1f}",
             *stack,
             f"{cpu['locust']:.1f}",
             f"{total:.1f} ({total / (cores * wall):.0%})",
-            f"{max(cpu['machine'] - total, 0):.1f}",
+            f"{cpu['machine']:.1f} ({cpu['machine'] / (cores * wall):.0%})",
         ]
         if lock:
             count = lock["requests_total"]
             row += [
                 f"{count:,.0f} ({count / max(aggregate(r)['requests'], 1):.1f})",
-                f"{lock['held_s_total']:.1f} s ({lock['held_s_total'] / wall:.0%} of wall)",
+                f"{lock['held_s_total']:.1f} s ({lock['held_s_total'] / wall:.0%})",
                 f"{1000 * lock['waited_s'] / max(count, 1):.0f} ms",
             ]
         else:
@@ -389,23 +407,44 @@ def details(results: list[dict[str, Any]]) -> list[str]:
     lines = []
     for r in results:
         journeys = ", ".join(f"{k} {v}" for k, v in sorted(r["tally"]["journeys"].items()))
+        src = r["source"]
+        changed = ", ".join(x.strip() for x in src["changed"]) or "none"
+        out = r.get("stack_stdout")
         lines.append(
-            f"- {_label(r)}: `{r['command']}`; {r['date']}; {r['machine']}; "
+            f"- {_label(r)}: `{r['command']}`; {r['date']}; commit {src['commit']} "
+            f"({src['subject'][:60]}...), tracked files changed: {changed}; "
+            f"nproc {r['nproc']}; {r['machine']}; "
             f"target {r['target']}, workers {r['workers'] or '(that stack)'}, "
             f"catalog refresh {r.get('catalog_refresh_s') or 'default (1)'} s, "
             f"NAVIGATOR_TODAY {r['today']}; "
             f"programs {', '.join(r['programs'])}; think up to {r['think_s']:g} s; "
-            f"locust ran {r['locust_wall_s']:.1f} s wall (with spawn and stop); "
+            f"load phase {r['load_s']:.1f} s (spawned after {_s(r['spawn_s'])} s, run time "
+            f"over at {_s(r['run_s'])} s, last request ended at {r['load_s']:.1f} s); "
+            f"locust process {r['locust_wall_s']:.1f} s wall, exit {r['locust_exit']}; "
             f"stack start {r.get('stack_start_s', '-')} s, checks {r.get('check_s', '-')} s; "
-            f"EMF lines on the stack's stdout {r.get('stack_emf_lines', '-')}; "
-            f"load average before {', '.join(f'{x:.2f}' for x in r['load_avg_before'])}, "
-            f"after {', '.join(f'{x:.2f}' for x in r['load_avg'])}; "
+            + (
+                f"stack stdout {out['lines']} lines, {out['emf_lines']} EMF; "
+                f"warnings logged in the bench's process (gateway, DynamoDB, snapshot thread, "
+                f"checks) {r['stack_warnings']['count']}; "
+                if out
+                else ""
+            )
+            + f"load average (1, 5, 15 min) at the start {_avg(r['load_avg_at_start'])}, "
+            f"as locust started {_avg(r['load_avg_before'])}, after it {_avg(r['load_avg'])}; "
             f"journeys: {journeys}"
         )
+        for line in (out or {}).get("first", []):
+            lines.append(f"  - stack stdout: `{line}`")
+        for warning in r.get("stack_warnings", {}).get("first", []):
+            lines.append(f"  - logged: {warning}")
         for failure in r["failures"]:
             lines.append(
-                f"  - failure: {failure['Method']} {failure['Name']}: {failure['Error']} "
-                f"x{failure['Occurrences']}"
+                f"  - failure: {failure['method']} {failure['name']}: {failure['error']} "
+                f"x{failure['count']}"
+            )
+        for exception in r["tally"]["exceptions"]:
+            lines.append(
+                f"  - exception in a user's step: {exception['error']} x{exception['count']}"
             )
         for sample in r["tally"]["unexpected"]:
             lines.append(f"  - unexpected answer: {json.dumps(sample, ensure_ascii=False)}")
