@@ -24,6 +24,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"DynamoDB endpoint: {stack.dynamodb_endpoint}")
     print(f"  (other commands: export DYNAMODB_ENDPOINT={stack.dynamodb_endpoint})")
     print(f"API: {stack.url}")
+    print(f"Portal: {stack.url}/   API documentation: {stack.url}/docs")
     if not args.no_demo:
         print("Demo tokens (valid for 7 days):")
         print(f"  PARENT_TOKEN={issue_token('parent', DEMO_PARENT_SUB)}")
