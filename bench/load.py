@@ -70,6 +70,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
+from navigator.domain.catalog import DIRECTIONS  # noqa: E402
+
 # The demo catalog's popular programs (certificate-funded, Красноярск, capacity 10-12) that
 # admit this age. In the demo catalog: prg-0007 (7-10), prg-0150 (10-16), prg-0233 (8-12) and
 # prg-0271 (9-12), 42 seats; 10 is the only age all four admit. Left out: prg-0042 (5-7), which
@@ -97,14 +99,6 @@ SEARCH_WORDS = (
     "программирование игр",
 )
 MUNICIPALITIES = ("Красноярск", "Норильск", "Ачинск", "Железногорск", "Канск")
-DIRECTIONS = (
-    "technical",
-    "natural_science",
-    "physical_sports",
-    "arts",
-    "tourism",
-    "social_humanitarian",
-)
 # Shares of a parent's journey (the rest of the flow always runs).
 P_SAME_KEY_AGAIN = 0.2  # a double click: the same Idempotency-Key and body again
 P_SECOND_CLICK = 0.1  # a second click at the same moment, without a key
