@@ -25,12 +25,13 @@ DESCRIPTION = (
     '`{"error": {"code", "message", "details"?}}`; no input makes the API answer 500. '
     "Lists are `{items, next_cursor}`, paged with `limit` (1..100, default 20) and `cursor`."
 )
-SECURITY_SCHEME = "cognito"
 REF = "#/components/schemas/"
 
 
 def function_documents() -> list[dict[str, Any]]:
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+    from navigator.api.app import BEARER
 
     scheme = HTTPBearer(
         bearerFormat="JWT",
@@ -43,7 +44,7 @@ def function_documents() -> list[dict[str, Any]]:
             title=TITLE,
             version=VERSION,
             description=DESCRIPTION,
-            security_schemes={SECURITY_SCHEME: scheme},
+            security_schemes={BEARER: scheme},
         )
         documents.append(json.loads(schema.model_dump_json(by_alias=True, exclude_none=True)))
     return documents

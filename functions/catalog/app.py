@@ -8,7 +8,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from catalog.models import Program, ProgramIn, ProgramList, ProgramPatch, Provider, ProviderIn
 from navigator.api.app import Api
-from navigator.api.types import Direction, Funding, Limit, Municipality, SearchText
+from navigator.api.types import (
+    Direction,
+    Funding,
+    Municipality,
+    PageCursor,
+    PageLimit,
+    SearchText,
+)
 from navigator.domain.catalog import CatalogFilter
 from navigator.service import catalog
 
@@ -32,8 +39,8 @@ def list_programs(
     provider_id: Annotated[str | None, Query(max_length=64)] = None,
     funding: Annotated[Funding | None, Query()] = None,
     has_seats: Annotated[bool | None, Query()] = None,
-    limit: Annotated[Limit, Query()] = 20,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: PageLimit = 20,
+    cursor: PageCursor = None,
 ) -> dict[str, Any]:
     flt = CatalogFilter(
         direction=direction,
@@ -112,8 +119,8 @@ def get_provider(provider_id: str) -> dict[str, Any]:
 )
 def provider_programs(
     provider_id: str,
-    limit: Annotated[Limit, Query()] = 20,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: PageLimit = 20,
+    cursor: PageCursor = None,
 ) -> dict[str, Any]:
     return catalog.provider_programs(api.caller(), provider_id, limit, cursor)
 

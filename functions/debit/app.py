@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from debit.models import DebitRun, DebitRunIn, Period, PeriodIn, PeriodList, Reconciliation
 from navigator.api.app import Api
-from navigator.api.types import Limit, Month, NewIdPath
+from navigator.api.types import Month, NewIdPath, PageCursor, PageLimit
 from navigator.service import debit, periods, reconciliation
 
 api = Api()
@@ -33,8 +33,8 @@ def put_period(period_id: NewIdPath, body: PeriodIn) -> dict[str, Any]:
     summary="The funding periods",
 )
 def list_periods(
-    limit: Annotated[Limit, Query()] = 20,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: PageLimit = 20,
+    cursor: PageCursor = None,
 ) -> dict[str, Any]:
     return periods.list_periods(limit, cursor)
 

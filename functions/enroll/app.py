@@ -19,7 +19,7 @@ from enroll.models import (
 )
 from navigator.api import idempotency
 from navigator.api.app import Api
-from navigator.api.types import Limit, Month
+from navigator.api.types import Month, PageCursor, PageLimit
 from navigator.service import certificates, children, enrollments
 
 api = Api()
@@ -27,7 +27,6 @@ PARENTS = {"parents"}
 PROVIDERS = {"providers"}
 ANYONE_SIGNED_IN = {"parents", "providers", "operators"}
 PROVIDERS_AND_OPERATORS = {"providers", "operators"}
-Cursor = Annotated[str | None, Query(max_length=2048)]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -68,7 +67,7 @@ def register_child(body: ChildIn) -> tuple[dict[str, Any], int]:
     refusals={400: ["invalid_cursor"]},
     summary="The caller's children",
 )
-def list_children(limit: Annotated[Limit, Query()] = 20, cursor: Cursor = None) -> dict[str, Any]:
+def list_children(limit: PageLimit = 20, cursor: PageCursor = None) -> dict[str, Any]:
     return children.list_children(api.caller(), limit, cursor)
 
 
@@ -101,8 +100,8 @@ def enroll(
 )
 def list_enrollments(
     child_id: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[Limit, Query()] = 20,
-    cursor: Cursor = None,
+    limit: PageLimit = 20,
+    cursor: PageCursor = None,
 ) -> dict[str, Any]:
     return certificates.enrollments_of_parent(api.caller(), child_id, limit, cursor)
 
@@ -149,9 +148,7 @@ def report_completeness(
     refusals={400: ["invalid_cursor"], 404: ["not_found"]},
     summary="A program's roster",
 )
-def roster(
-    program_id: str, limit: Annotated[Limit, Query()] = 20, cursor: Cursor = None
-) -> dict[str, Any]:
+def roster(program_id: str, limit: PageLimit = 20, cursor: PageCursor = None) -> dict[str, Any]:
     return certificates.roster(api.caller(), program_id, limit, cursor)
 
 
@@ -162,9 +159,7 @@ def roster(
     refusals={400: ["invalid_cursor"]},
     summary="The certificates of the caller's children",
 )
-def list_certificates(
-    limit: Annotated[Limit, Query()] = 20, cursor: Cursor = None
-) -> dict[str, Any]:
+def list_certificates(limit: PageLimit = 20, cursor: PageCursor = None) -> dict[str, Any]:
     return certificates.certificates_of_parent(api.caller(), limit, cursor)
 
 
@@ -186,9 +181,7 @@ def get_certificate(certificate_id: str) -> dict[str, Any]:
     refusals={400: ["invalid_cursor"], 404: ["not_found"]},
     summary="A certificate's ledger, oldest first",
 )
-def ledger(
-    certificate_id: str, limit: Annotated[Limit, Query()] = 20, cursor: Cursor = None
-) -> dict[str, Any]:
+def ledger(certificate_id: str, limit: PageLimit = 20, cursor: PageCursor = None) -> dict[str, Any]:
     return certificates.ledger(api.caller(), certificate_id, limit, cursor)
 
 

@@ -27,6 +27,7 @@ from chalice.local import ThreadedHTTPServer as ChaliceThreadedServer
 from infra.local.events import rest_event
 from infra.local.tokens import InvalidToken, verify_token
 from infra.local.workers import WorkerPool
+from infra.openapi import DOCUMENT as OPENAPI_FILE  # where `make openapi` writes it
 from infra.template import Route
 
 LOG = logging.getLogger("navigator.gateway")
@@ -117,9 +118,6 @@ def _as_chalice_response(result: dict[str, Any]) -> dict[str, Any]:
 # --- Local pages: the portal, the sign-in stand-in, Swagger UI and the OpenAPI document ---------
 
 PORTAL_DIR = Path(__file__).resolve().parent / "portal"
-# infra/local/gateway.py: the repository is the parent of infra/.
-REPO_ROOT = Path(__file__).resolve().parents[2]
-OPENAPI_FILE = REPO_ROOT / "docs" / "openapi.json"
 SWAGGER_ASSETS_PREFIX = "/docs/assets/"
 
 CONTENT_TYPES = {

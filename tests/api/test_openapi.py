@@ -189,7 +189,9 @@ def test_no_powertools_default_validation_schema_is_left(document):
 
 def test_protected_routes_name_the_bearer_scheme(document):
     schemes = document["components"]["securitySchemes"]
-    assert schemes[openapi.SECURITY_SCHEME]["scheme"] == "bearer"
+    from navigator.api.app import BEARER
+
+    assert schemes[BEARER]["scheme"] == "bearer"
     public = {(m, p) for m, p, op in operations(document) if not op.get("security")}
     assert public == {
         ("GET", "/programs"),

@@ -53,10 +53,11 @@ def page_of(
     cursor: str | None,
     query: dict[str, Any],
 ) -> tuple[list[T], str | None]:
-    """One page of a short list read whole (a parent's children, the periods).
+    """One page of a short list read whole, in a stable order (a parent's children, the periods).
 
-    The cursor holds the key of the page's last item: items are never deleted and new ones
-    come last, so each item is still answered exactly once while the list grows.
+    The cursor holds the key of the page's last item, and the next page starts after it. These
+    items are never deleted, so the walk answers none twice; one added before the cursor's
+    position while the walk goes on is left to the next walk.
     """
     start = 0
     if cursor:

@@ -7,10 +7,9 @@ the same names (tests/test_observability.py checks they agree).
 
 from __future__ import annotations
 
-import os
-
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 ENROLLMENTS_MADE = "EnrollmentsMade"
 ENROLLMENTS_REFUSED = "EnrollmentsRefused"
@@ -34,8 +33,8 @@ def count(name: str, value: float = 1, unit: MetricUnit = MetricUnit.Count) -> N
 def refused(reason: str) -> None:
     """A refused enrollment, by its refusal code (a dimension of its own metric)."""
     # single_metric flushes on exit and, unlike Metrics, ignores POWERTOOLS_METRICS_DISABLED
-    # (the local stack sets it; each refusal printed an EMF line there).
-    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() in ("true", "1"):
+    # (the local stack sets it; each refusal printed an EMF line there): ask as Metrics does.
+    if is_metrics_disabled():
         return
     with single_metric(
         name=ENROLLMENTS_REFUSED,

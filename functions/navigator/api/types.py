@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 Direction = Literal[
@@ -23,14 +23,15 @@ Age = Annotated[int, Field(ge=0, le=18)]
 Kopecks = Annotated[int, Field(ge=0, le=10**12)]
 PositiveKopecks = Annotated[int, Field(ge=1, le=10**12)]
 Capacity = Annotated[int, Field(ge=1, le=10_000)]
-
-
 # A real month from 1900 on (the calendar's floor; parse_month in the domain agrees).
 Month = Annotated[str, Field(pattern=r"^(19|[2-9][0-9])[0-9]{2}-(0[1-9]|1[0-2])$")]
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 # A new object's id in a path (PUT /periods/{period_id}); reads take any string and 404.
 NewIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 Limit = Annotated[int, Field(ge=1, le=100)]
+# The paging parameters that every list route takes (API.md, "Lists").
+PageLimit = Annotated[Limit, Query()]
+PageCursor = Annotated[str | None, Query(max_length=2048)]
 SearchText = Annotated[str, Field(max_length=200)]
 
 
