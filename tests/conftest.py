@@ -96,8 +96,6 @@ def call(
     headers: dict[str, str] | None = None,
 ) -> Reply:
     """Invoke a handler as API Gateway would, with a REST v1 proxy event."""
-    from infra.local.workers import LocalLambdaContext
-
     text = raw_body if raw_body is not None else (None if body is None else json.dumps(body))
     event = rest_event(
         method,
@@ -109,6 +107,13 @@ def call(
         body=text,
         claims=claims,
     )
+    return invoke(handler, event)
+
+
+def invoke(handler: Any, event: dict[str, Any]) -> Reply:
+    """Invoke a handler with a proxy event as it is (tests that shape the event themselves)."""
+    from infra.local.workers import LocalLambdaContext
+
     result = handler(event, LocalLambdaContext(function_name="test", aws_request_id="req-1"))
     headers = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()}
     headers.update(result.get("headers") or {})

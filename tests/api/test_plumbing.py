@@ -7,7 +7,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import OPERATOR, PARENT, call, program_body, provider, request
+from tests.conftest import OPERATOR, PARENT, call, invoke, program_body, provider, request
 
 PROGRAM = program_body()
 
@@ -65,7 +65,6 @@ def test_unknown_field_is_422(aws):
 def test_form_content_type_still_reads_json(aws):
     from catalog.app import handler
     from infra.local.events import rest_event
-    from infra.local.workers import LocalLambdaContext
 
     event = rest_event(
         "POST",
@@ -77,8 +76,7 @@ def test_form_content_type_still_reads_json(aws):
         ),
         claims=OPERATOR,
     )
-    result = handler(event, LocalLambdaContext("catalog", "r"))
-    assert result["statusCode"] == 201
+    assert invoke(handler, event).status == 201
 
 
 def test_unknown_route_is_404_in_the_envelope(aws):
@@ -190,16 +188,14 @@ def test_a_body_that_is_not_utf8_text_is_400_not_500(aws, body, encoded):
 
     from enroll.app import handler
     from infra.local.events import rest_event
-    from infra.local.workers import LocalLambdaContext
 
     event = rest_event("POST", "/children", "/children", body=body, claims=PARENT)
     if isinstance(body, str):
         event["body"], event["isBase64Encoded"] = body, encoded
     else:
         assert event["isBase64Encoded"] and base64.b64decode(event["body"]) == body
-    result = handler(event, LocalLambdaContext(function_name="test", aws_request_id="req-1"))
-    assert result["statusCode"] == 400
-    assert json.loads(result["body"])["error"]["code"] == "bad_request"
+    reply = invoke(handler, event)
+    assert (reply.status, reply.code) == (400, "bad_request")
 
 
 @pytest.mark.parametrize(
@@ -259,7 +255,6 @@ def test_a_header_given_only_singly_is_still_read(aws):
     # API Gateway sends both header maps; an event with only `headers` must not lose the key.
     from enroll.app import handler
     from infra.local.events import rest_event
-    from infra.local.workers import LocalLambdaContext
     from tests.enroll.money_fixtures import open_period, publish, register_child, register_provider
 
     open_period()
@@ -277,7 +272,6 @@ def test_a_header_given_only_singly_is_still_read(aws):
             claims=PARENT,
         )
         event.pop("multiValueHeaders")
-        result = handler(event, LocalLambdaContext(function_name="t", aws_request_id="r"))
-        answers.append((result["statusCode"], json.loads(result["body"])))
-    assert answers[0][0] == answers[1][0] == 201
-    assert answers[0][1] == answers[1][1]
+        answers.append(invoke(handler, event))
+    assert answers[0].status == answers[1].status == 201
+    assert answers[0].body == answers[1].body
