@@ -5,7 +5,7 @@ Run from the repository root:  .venv/bin/python bench/catalog.py
 Everything is in one process: moto (``mock_aws``, with our transaction patch), the template's
 tables and buckets, the snapshot builder (``catalog.snapshot.build_snapshot``) and the
 catalog handler invoked with REST v1 events, as Lambda would. The DynamoDB calls are metered
-by ``infra.meter.CapacityMeter``; S3 calls cost no read units and are timed separately.
+by ``measure.meter.CapacityMeter``; S3 calls cost no read units and are timed separately.
 
 Phases
   load       20,000 programs (the 300 demo programs, copied with new ids, titles and
@@ -454,7 +454,7 @@ def main() -> None:
     import navigator.store.catalog_snapshot as snapshot_module
     from infra.local.dynamodb import install_patches
     from infra.local.stack import ensure_tables
-    from infra.meter import CapacityMeter
+    from measure.meter import CapacityMeter
     from navigator.settings import get_settings, reset_settings
     from navigator.store.base import reset_connections
     from navigator.store.catalog_snapshot import reset_snapshot, snapshot

@@ -15,7 +15,7 @@ the template's tables), each size N runs in a fresh child process:
    dispatches from the due index and processes every batch inline;
 5. checks the run's report and reconcile() again (timed).
 
-Both 3 and 4 run under infra.meter.CapacityMeter. The timed sizes use probe=False (an update
+Both 3 and 4 run under measure.meter.CapacityMeter. The timed sizes use probe=False (an update
 is billed its minimum, 1 KB; every updated item here is under 1 KB); a small run with
 probe=True checks that, and measures the 60 % completeness variant (part released).
 
@@ -438,7 +438,7 @@ def _reconcile(sample: int | None, specs: list[dict[str, Any]]) -> dict[str, Any
 def one(
     n: int, percent: int, probe: bool, with_floor: bool, sample: int | None, engine: str
 ) -> dict[str, Any]:
-    from infra.meter import CapacityMeter
+    from measure.meter import CapacityMeter
     from navigator.service import debit
 
     server, client = _setup(engine)

@@ -1,7 +1,7 @@
 """What the money operations cost in DynamoDB: requests, read units and write units.
 
 Runs the real handlers in-process against moto (with the project's transaction patch and the
-template's tables) and meters every DynamoDB call with infra.meter.CapacityMeter. Units are
+template's tables) and meters every DynamoDB call with measure.meter.CapacityMeter. Units are
 computed from item sizes by DynamoDB's billing rules (transactions count double); they do not
 depend on the machine, so one run is enough. Reproduce:
 
@@ -39,7 +39,7 @@ from moto import mock_aws  # noqa: E402
 from infra.local.dynamodb import install_patches  # noqa: E402
 from infra.local.events import rest_event  # noqa: E402
 from infra.local.workers import LocalLambdaContext  # noqa: E402
-from infra.meter import CapacityMeter  # noqa: E402
+from measure.meter import CapacityMeter  # noqa: E402
 from infra.template import api_routes  # noqa: E402
 
 OPERATOR = {"sub": "op", "cognito:groups": "operators"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.meter import CapacityMeter
+from measure.meter import CapacityMeter
 from tests.conftest import OPERATOR, program_body, provider, request
 
 

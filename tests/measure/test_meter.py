@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 import pytest
 
-from infra.meter import CapacityMeter, item_size, value_size
+from measure.meter import CapacityMeter, item_size, value_size
 
 
 def _table() -> str:

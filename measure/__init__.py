@@ -1,0 +1,1 @@
+"""Instruments that tests and benchmarks measure with (the capacity meter); never deployed."""
