@@ -39,8 +39,8 @@ from moto import mock_aws  # noqa: E402
 from infra.local.dynamodb import install_patches  # noqa: E402
 from infra.local.events import rest_event  # noqa: E402
 from infra.local.workers import LocalLambdaContext  # noqa: E402
-from measure.meter import CapacityMeter  # noqa: E402
 from infra.template import api_routes  # noqa: E402
+from measure.meter import CapacityMeter  # noqa: E402
 
 OPERATOR = {"sub": "op", "cognito:groups": "operators"}
 PARENT = {"sub": "parent", "cognito:groups": "parents"}
