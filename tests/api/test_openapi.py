@@ -25,6 +25,56 @@ GENERAL_CODES = {
     ("429", "throttled"),
 }
 
+# What API.md promises that is not built yet, each naming the issue that builds it. An issue
+# empties its part of these lists; nothing else in the contract is skipped.
+NOT_BUILT_ROUTES: dict[tuple[str, str], int] = {
+    ("POST", "/reconciliations"): 13,
+    ("PUT", "/payers/{payer_id}"): 14,
+    ("GET", "/payers"): 14,
+    ("GET", "/payers/{payer_id}"): 14,
+    ("PUT", "/payers/{payer_id}/budgets/{period_id}"): 14,
+    ("GET", "/payers/{payer_id}/budgets"): 14,
+    ("GET", "/payers/{payer_id}/budgets/{period_id}"): 14,
+    ("POST", "/invoice-runs"): 15,
+    ("GET", "/invoice-runs/{month}/{kind}"): 15,
+    ("GET", "/invoices"): 15,
+    ("GET", "/invoices/{invoice_id}"): 15,
+    ("GET", "/invoices/{invoice_id}/lines"): 15,
+    ("GET", "/invoices/{invoice_id}/register"): 15,
+    ("POST", "/invoices/{invoice_id}/accept"): 15,
+    ("POST", "/invoices/{invoice_id}/pay"): 15,
+}
+# (schema, field) of API.md that the document does not have yet.
+NOT_BUILT_FIELDS: dict[tuple[str, str], int] = {
+    ("Certificate", "payer_id"): 14,
+    ("Child", "municipality"): 14,
+    ("ChildIn", "municipality"): 14,
+    ("Reconciliation", "reconciliation_id"): 13,
+    ("Reconciliation", "status"): 13,
+    ("Reconciliation", "invoices_checked"): 13,
+    ("Reconciliation", "mismatches_count"): 13,
+    ("Reconciliation", "started_at"): 13,
+    ("Reconciliation", "finished_at"): 13,
+}
+# (status, code) of API.md that no route declares yet.
+NOT_BUILT_CODES: dict[tuple[str, str], int] = {
+    ("409", "no_certificates_left"): 14,
+    ("409", "municipality_taken"): 14,
+    ("409", "limit_below_issued"): 14,
+    ("409", "month_not_started"): 15,
+    ("409", "month_not_charged"): 15,
+    ("409", "invalid_invoice_status"): 15,
+}
+
+
+def built(names: set, not_built: dict) -> set:
+    """The contract's names less those still on a "not built yet" list."""
+    return {name for name in names if name not in not_built}
+
+
+def built_fields(schema: str, names: set[str]) -> set[str]:
+    return {name for name in names if (schema, name) not in NOT_BUILT_FIELDS}
+
 
 @pytest.fixture(scope="module")
 def document():
@@ -64,7 +114,11 @@ def test_the_committed_document_is_what_the_code_generates(document):
 def test_every_route_of_the_contract_and_no_other(document, contract):
     from infra.template import api_routes
 
-    promised = set(re.findall(r"`(GET|POST|PUT|PATCH|DELETE) (/[^`\s]*)`", contract))
+    promised = {
+        (method, path.split("?", 1)[0])
+        for method, path in re.findall(r"`(GET|POST|PUT|PATCH|DELETE) (/[^`\s]*)`", contract)
+    }
+    promised = built(promised, NOT_BUILT_ROUTES)
     documented = {(method, path) for method, path, _ in operations(document)}
     assert documented == promised
     assert documented == {(r.method, r.path) for r in api_routes()}
@@ -103,12 +157,16 @@ def properties(document, schema: str) -> set[str]:
     ],
 )
 def test_objects_have_exactly_the_contracts_fields(document, contract, schema, contract_name):
-    assert properties(document, schema) == _field_list(contract, contract_name)
+    assert properties(document, schema) == built_fields(
+        schema, _field_list(contract, contract_name)
+    )
 
 
 def test_the_other_bodies_match_the_contract(document, contract):
-    assert properties(document, "Child") == _braced(contract, "A Child is")
-    assert properties(document, "ChildIn") == _braced(contract, "| `POST /children` |")
+    assert properties(document, "Child") == built_fields("Child", _braced(contract, "A Child is"))
+    assert properties(document, "ChildIn") == built_fields(
+        "ChildIn", _braced(contract, "| `POST /children` |")
+    )
     assert properties(document, "ProviderIn") == _braced(contract, "| `POST /providers` |")
     assert properties(document, "Provider") == properties(document, "ProviderIn")
     assert properties(document, "EnrollmentIn") == _braced(contract, "| `POST /enrollments` |")
@@ -119,7 +177,9 @@ def test_the_other_bodies_match_the_contract(document, contract):
     assert properties(document, "PeriodIn") == _braced(contract, "| `PUT /periods/{period_id}` |")
     assert properties(document, "DebitRunIn") == _braced(contract, "| `POST /debit-runs` |")
     assert properties(document, "CompletenessIn") == {"percent"}
-    assert properties(document, "Reconciliation") == {"certificates_checked", "mismatches"}
+    assert properties(document, "Reconciliation") == built_fields(
+        "Reconciliation", _field_list(contract, "Reconciliation")
+    )
     writable = properties(document, "ProgramIn")
     assert writable == properties(document, "ProgramPatch")
     assert writable == properties(document, "Program") - {
@@ -156,8 +216,10 @@ def test_every_error_code_of_the_contract_is_declared_where_it_belongs(document,
     named = set(re.findall(r"`(\d{3}) ([a-z_]+)`", contract))
     enrollment_list = contract.split("with `409` and one of these codes:", 1)[1].split(".", 1)[0]
     enrollment_codes = set(re.findall(r"`([a-z_]+)`", enrollment_list))
-    assert len(enrollment_codes) == 8
+    assert len(enrollment_codes) == 9
     named |= {("409", code) for code in enrollment_codes}
+    named = built(named, NOT_BUILT_CODES)
+    enrollment_codes = {c for c in enrollment_codes if ("409", c) not in NOT_BUILT_CODES}
     declared = {(status, code) for status, code, _ in error_codes(document)}
     assert named <= declared, named - declared
     assert declared - named <= GENERAL_CODES, (declared - named) - GENERAL_CODES
@@ -199,3 +261,33 @@ def test_protected_routes_name_the_bearer_scheme(document):
         ("GET", "/providers/{provider_id}"),
         ("GET", "/periods"),
     }
+
+
+def test_the_not_built_lists_name_only_what_the_contract_promises(contract):
+    """A stale entry (built, or gone from API.md) must leave the list."""
+    routes = {
+        (method, path.split("?", 1)[0])
+        for method, path in re.findall(r"`(GET|POST|PUT|PATCH|DELETE) (/[^`\s]*)`", contract)
+    }
+    assert set(NOT_BUILT_ROUTES) <= routes
+    assert set(NOT_BUILT_CODES) <= set(re.findall(r"`(\d{3}) ([a-z_]+)`", contract)) | {
+        ("409", "no_certificates_left")
+    }
+    assert all(
+        issue in (13, 14, 15)
+        for issue in [
+            *NOT_BUILT_ROUTES.values(),
+            *NOT_BUILT_FIELDS.values(),
+            *NOT_BUILT_CODES.values(),
+        ]
+    )
+
+
+def test_nothing_on_the_not_built_lists_is_built(document):
+    documented = {(method, path) for method, path, _ in operations(document)}
+    assert not documented & set(NOT_BUILT_ROUTES)
+    schemas = document["components"]["schemas"]
+    for schema, field in NOT_BUILT_FIELDS:
+        assert field not in schemas.get(schema, {}).get("properties", {}), (schema, field)
+    declared = {(status, code) for status, code, _ in error_codes(document)}
+    assert not declared & set(NOT_BUILT_CODES)
