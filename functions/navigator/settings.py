@@ -20,6 +20,7 @@ class Settings:
     accounts_table: str
     operations_table: str
     idempotency_table: str
+    invoices_table: str
     dynamodb_endpoint: str | None
     region: str
     today_override: str | None
@@ -28,6 +29,8 @@ class Settings:
     debit_queue_url: str | None
     debit_dispatcher_function: str | None
     debit_dispatch_background: bool
+    invoice_queue_url: str | None
+    invoice_dispatcher_function: str | None
     cursor_key: str
     catalog_bucket: str
     catalog_refresh_seconds: float
@@ -42,6 +45,7 @@ def get_settings() -> Settings:
         accounts_table=env.get("ACCOUNTS_TABLE", "navigator-accounts"),
         operations_table=env.get("OPERATIONS_TABLE", "navigator-operations"),
         idempotency_table=env.get("IDEMPOTENCY_TABLE", "navigator-idempotency"),
+        invoices_table=env.get("INVOICES_TABLE", "navigator-invoices"),
         dynamodb_endpoint=env.get("DYNAMODB_ENDPOINT") or None,
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "eu-central-1",
         today_override=env.get("NAVIGATOR_TODAY") or None,
@@ -50,6 +54,8 @@ def get_settings() -> Settings:
         debit_queue_url=env.get("DEBIT_QUEUE_URL") or None,
         debit_dispatcher_function=env.get("DEBIT_DISPATCHER_FUNCTION") or None,
         debit_dispatch_background=env.get("DEBIT_DISPATCH_BACKGROUND", "") == "1",
+        invoice_queue_url=env.get("INVOICE_QUEUE_URL") or None,
+        invoice_dispatcher_function=env.get("INVOICE_DISPATCHER_FUNCTION") or None,
         cursor_key=env.get("CURSOR_KEY") or DEV_CURSOR_KEY,
         catalog_bucket=env.get("CATALOG_SNAPSHOT_BUCKET", "navigator-catalog-snapshots"),
         catalog_refresh_seconds=float(env.get("CATALOG_REFRESH_SECONDS", "1")),

@@ -54,6 +54,7 @@ def table_names() -> dict[str, str]:
         "ACCOUNTS_TABLE": settings.accounts_table,
         "OPERATIONS_TABLE": settings.operations_table,
         "IDEMPOTENCY_TABLE": settings.idempotency_table,
+        "INVOICES_TABLE": settings.invoices_table,
     }
 
 

@@ -20,6 +20,9 @@ KOPECKS_CHARGED = "KopecksCharged"
 KOPECKS_RELEASED = "KopecksReleased"
 DEBIT_RUN_SECONDS = "DebitRunSeconds"
 DEBIT_RUN_INCOMPLETE = "DebitRunIncomplete"
+INVOICES_FORMED = "InvoicesFormed"
+INVOICE_RUN_SECONDS = "InvoiceRunSeconds"
+FINAL_INVOICES_NOT_FORMED = "FinalInvoicesNotFormed"
 
 # The namespace is fixed here too: a process that flushes without the template's environment
 # (the `navigator debit` command) must not fail on it.

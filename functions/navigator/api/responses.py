@@ -75,8 +75,10 @@ def route_responses(
         codes[422] = ["validation_error"]
     for refusal_status, names in refusals.items():
         codes.setdefault(refusal_status, []).extend(names)
+    # A dict of media types documents a file (a register), not a JSON model.
+    content = model if isinstance(model, dict) else {JSON: {"model": model}}
     out: dict[int, dict[str, Any]] = {
-        status: {"description": DESCRIPTIONS[status], "content": {JSON: {"model": model}}}
+        status: {"description": DESCRIPTIONS[status], "content": content}
     }
     for refusal_status in sorted(codes):
         response: dict[str, Any] = {

@@ -95,6 +95,7 @@ class CertificateItem(_Data, Model):
     number = UnicodeAttribute()
     child_id = UnicodeAttribute()
     period_id = UnicodeAttribute()
+    payer_id = UnicodeAttribute(default="region")
     parent_sub = UnicodeAttribute()
     nominal = NumberAttribute()
     balance = NumberAttribute()
