@@ -396,24 +396,24 @@ def lines_page(
 ) -> tuple[list[LineItem], tuple[int, str] | None]:
     """A page of an invoice's lines and the (shard, enrollment) to continue after."""
     shard, last = after if after else (0, None)
-    out: list[LineItem] = []
-    while shard < LINE_SHARDS and len(out) < limit:
-        kwargs: dict[str, Any] = {"consistent_read": True, "limit": limit - len(out)}
-        pk = _lines_pk(invoice.invoice_id, invoice.pass_id, shard)
-        condition = LineItem.sk > last if last is not None else None
+    found: list[tuple[int, LineItem]] = []
+    # One line more than the page, to know whether anything follows it.
+    while shard < LINE_SHARDS and len(found) <= limit:
+        condition = LineItem.sk > last if last else None
         with unavailable_on_failure():
-            result = LineItem.query(pk, condition, **kwargs)
-            got = list(result)
-        out += got
-        if result.last_evaluated_key is None or len(out) < limit:
-            shard, last = shard + 1, None
-        else:
-            last = got[-1].sk if got else last
-    if not out:
-        return out, None
-    more = shard < LINE_SHARDS
-    position = (shard, out[-1].sk) if last is not None else (shard, "")
-    return out, (position if more else None)
+            found += [
+                (shard, line)
+                for line in LineItem.query(
+                    _lines_pk(invoice.invoice_id, invoice.pass_id, shard),
+                    condition,
+                    consistent_read=True,
+                    limit=limit + 1 - len(found),
+                )
+            ]
+        shard, last = shard + 1, None
+    page = found[:limit]
+    more = len(found) > limit
+    return [line for _, line in page], ((page[-1][0], page[-1][1].sk) if more else None)
 
 
 def form_invoice(invoice: dict[str, Any]) -> bool:
