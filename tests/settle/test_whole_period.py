@@ -87,9 +87,9 @@ def test_a_whole_period_settles_to_the_kopeck(world):
     # October on), c2 gets 50 % and c6 0 % for September.
     set_today(world, "2026-09-20")
     c5 = _enroll(a, "region")
-    assert request(
-        "POST", f"/enrollments/{c4['enrollment_id']}/withdraw", claims=PARENT
-    ).status == 200
+    assert (
+        request("POST", f"/enrollments/{c4['enrollment_id']}/withdraw", claims=PARENT).status == 200
+    )
     _percent(c2, "2026-09", 50, "p2")
     _percent(c6, "2026-09", 0, "p2")
 
