@@ -117,7 +117,7 @@ def invoice_lines(
 def invoice_register(
     invoice_id: str,
     fmt: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
-) -> Response:
+):  # no return annotation: Powertools would validate, and so decode, the file's bytes
     invoice = invoices.readable_invoice(api.caller(), invoice_id)
     body, media, name = registers.register(invoice, fmt)
     disposition = f'attachment; filename="{name}"'
