@@ -166,3 +166,15 @@ def create_buckets(client: Any, names: dict[str, str], region: str) -> list[str]
             )
             created.append(name)
     return created
+
+
+# ------------------------------------------------------------ binary bodies
+
+
+def binary_media_types(template: dict[str, Any] | None = None) -> list[str]:
+    """The REST API's binary media types (SAM spells "/" as "~1" in them)."""
+    template = template or load_template()
+    out: list[str] = []
+    for api in _resources("AWS::Serverless::Api", template).values():
+        out += [str(t).replace("~1", "/") for t in api["Properties"].get("BinaryMediaTypes", [])]
+    return out

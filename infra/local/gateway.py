@@ -28,7 +28,7 @@ from infra.local.events import rest_event
 from infra.local.tokens import InvalidToken, verify_token
 from infra.local.workers import WorkerPool
 from infra.openapi import DOCUMENT as OPENAPI_FILE  # where `make openapi` writes it
-from infra.template import Route
+from infra.template import Route, binary_media_types
 
 LOG = logging.getLogger("navigator.gateway")
 # The handler's own time limit in the template is 10 s; a stuck worker must not hang a client.
@@ -52,6 +52,8 @@ class GatewayApp(Chalice):
 
     def __init__(self, routes: list[Route], pool: WorkerPool) -> None:
         super().__init__("navigator-local")
+        # As API Gateway: a base64 body of these types reaches the client as bytes.
+        self.api.binary_types = binary_media_types()
         self._pool = pool
         self._routes = {(r.method, r.path): r for r in routes}
         by_path: dict[str, list[str]] = {}
@@ -91,14 +93,14 @@ class GatewayApp(Chalice):
         except BrokenProcessPool:
             LOG.exception("a worker died")
             return _envelope(503, "unavailable", "The service is temporarily unavailable.")
-        return _as_chalice_response(result)
+        return _as_chalice_response(result, self.api.binary_types)
 
 
 def _never_called() -> None:  # pragma: no cover - GatewayApp.__call__ dispatches instead
     raise AssertionError
 
 
-def _as_chalice_response(result: dict[str, Any]) -> dict[str, Any]:
+def _as_chalice_response(result: dict[str, Any], binary_types: list[str]) -> dict[str, Any]:
     multi = {k: list(v) for k, v in (result.get("multiValueHeaders") or {}).items()}
     single = dict(result.get("headers") or {})
     # Chalice writes single headers, then lists; give it each name once.
@@ -111,8 +113,14 @@ def _as_chalice_response(result: dict[str, Any]) -> dict[str, Any]:
         "headers": single,
         "multiValueHeaders": multi,
         "body": result.get("body"),
-        "isBase64Encoded": result.get("isBase64Encoded", False),
+        # API Gateway decodes a base64 body only for a binary media type, else passes it on.
+        "isBase64Encoded": bool(result.get("isBase64Encoded")) and _is_binary(single, binary_types),
     }
+
+
+def _is_binary(headers: dict[str, Any], binary_types: list[str]) -> bool:
+    content_type = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), "")
+    return content_type.split(";")[0].strip() in binary_types
 
 
 # --- Local pages: the portal, the sign-in stand-in, Swagger UI and the OpenAPI document ---------

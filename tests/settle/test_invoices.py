@@ -158,7 +158,7 @@ def test_the_csv_register_opens_in_excel_as_is(advanced):
     text = reply["body"]
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
-    header, body, total = rows[1], rows[2:-1], rows[-1]
+    header, body, total = rows[0], rows[1:-1], rows[-1]
     assert header[1] == "Номер сертификата" and len(body) == 2
     for row in body:
         assert row[4] == "'=Шахматы; блиц"  # a formula's lead is neutralised
@@ -178,8 +178,8 @@ def test_the_xlsx_register_is_a_workbook_with_typed_numbers_and_a_total(advanced
     assert reply["headers"]["Content-Type"].startswith("application/vnd.openxmlformats")
     book = zipfile.ZipFile(io.BytesIO(base64.b64decode(reply["body"])))
     sheet = book.read("xl/worksheets/sheet1.xml").decode()
-    assert sheet.count("<row ") == 2 + 2 + 1  # a title, the header, two lines, the total
-    assert '<c r="G3" s="2"><v>1234.56</v></c>' in sheet  # a number, not text
+    assert sheet.count("<row ") == 1 + 2 + 1  # the header, two lines, the total
+    assert '<c r="G2" s="2"><v>1234.56</v></c>' in sheet  # a number, not text
     assert "<v>1975.28</v>" in sheet
 
 
@@ -211,3 +211,34 @@ def test_a_register_format_is_csv_or_xlsx(advanced):
 
 def test_by_group_keys_each_invoice(advanced):
     assert set(by_group(invoices())) == {("advance", "region", "p1"), ("advance", "region", "p2")}
+
+
+def test_the_xlsx_register_reaches_the_client_as_bytes_through_the_local_gateway(advanced):
+    from infra.local.gateway import GatewayApp
+    from infra.local.tokens import issue_token
+    from infra.local.workers import LocalLambdaContext
+    from infra.template import api_routes, binary_media_types
+    from navigator.service.registers import XLSX_TYPE
+    from tests.api.test_authorization_matrix import InProcessPool
+
+    assert binary_media_types() == [XLSX_TYPE]  # the template's, as API Gateway reads them
+    app = GatewayApp(api_routes(), InProcessPool())  # type: ignore[arg-type]
+    invoice_id = advanced["p1"]["invoice_id"]
+    results = {}
+    for fmt in ("csv", "xlsx"):
+        event = {
+            "requestContext": {
+                "httpMethod": "GET",
+                "resourcePath": "/invoices/{invoice_id}/register",
+                "path": f"/invoices/{invoice_id}/register",
+            },
+            "headers": {"authorization": "Bearer " + issue_token("operator", OPERATOR["sub"])},
+            "pathParameters": {"invoice_id": invoice_id},
+            "multiValueQueryStringParameters": {"format": [fmt]},
+            "body": None,
+        }
+        results[fmt] = app(event, LocalLambdaContext("gateway", "g"))
+    # Chalice's server decodes a base64 body before it writes it: the XLSX leaves as bytes.
+    assert results["xlsx"]["isBase64Encoded"] is True
+    assert results["csv"]["isBase64Encoded"] is False
+    assert results["csv"]["body"].startswith("\ufeff№;")

@@ -72,9 +72,6 @@ def _cells(number: int, line: LineItem) -> list[Any]:
 def write_csv(invoice: InvoiceItem, path: str) -> None:
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
-        writer.writerow(
-            [f"Реестр к счёту {invoice.number}", invoice.payer_name, invoice.provider_name]
-        )
         writer.writerow(HEADER)
         total = count = 0
         for count, line in enumerate(all_lines(invoice), start=1):
@@ -99,9 +96,8 @@ def write_xlsx(invoice: InvoiceItem, path: str) -> None:
     sheet.set_column(0, 0, 7)
     sheet.set_column(1, 4, 22)
     sheet.set_column(5, 8, 14)
-    sheet.write_row(0, 0, [f"Реестр к счёту {invoice.number}", invoice.payer_name], bold)
-    sheet.write_row(1, 0, HEADER, bold)
-    row = 2
+    sheet.write_row(0, 0, HEADER, bold)
+    row = 1
     total = 0
     for count, line in enumerate(all_lines(invoice), start=1):
         cells = _cells(count, line)
@@ -115,7 +111,7 @@ def write_xlsx(invoice: InvoiceItem, path: str) -> None:
         total += cells[8]
         row += 1
     sheet.write_string(row, 0, "Итого", bold)
-    sheet.write_number(row, 7, row - 2, bold)
+    sheet.write_number(row, 7, row - 1, bold)
     sheet.write_number(row, 8, total / 100, money_bold)
     workbook.close()
 
