@@ -88,6 +88,29 @@ def _debit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _invoices(args: argparse.Namespace) -> int:
+    import json
+
+    from tqdm import tqdm
+
+    from navigator.domain.errors import DomainError
+    from navigator.service import settlement
+
+    if not _need_endpoint():
+        return 2
+    desc = f"{args.kind} invoices {args.month}"
+    with tqdm(unit=" months", desc=desc, file=sys.stderr) as bar:
+        try:
+            run = settlement.start_run(
+                args.month, args.kind, dispatch_here=True, progress=bar.update
+            )
+        except DomainError as refusal:
+            print(f"{refusal.code}: {refusal.message}", file=sys.stderr)
+            return 1
+    print(json.dumps(run, ensure_ascii=False, indent=2))
+    return 0
+
+
 def _reconcile(args: argparse.Namespace) -> int:
     import json
 
@@ -120,6 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
     debit = commands.add_parser("debit", help="run a month's debit in-process, with progress")
     debit.add_argument("--month", required=True, help="YYYY-MM, a month that has ended")
     debit.set_defaults(run=_debit)
+
+    invoices = commands.add_parser(
+        "invoices", help="form a month's advance or final invoices in-process, with progress"
+    )
+    invoices.add_argument("--month", required=True, help="YYYY-MM")
+    invoices.add_argument("--kind", required=True, choices=["advance", "final"])
+    invoices.set_defaults(run=_invoices)
 
     reconcile = commands.add_parser("reconcile", help="check every certificate against its ledger")
     reconcile.set_defaults(run=_reconcile)

@@ -246,3 +246,21 @@ def test_the_schedule_settles_last_month_and_advances_this_one_once(world):
     # No advance of September was formed (the schedule began in October): all is final.
     final = by_group(invoices(kind="final"))[("final", "region", "p1")]
     assert (final["amount_kopecks"], final["advance_kopecks"]) == (3 * PRICE, 0)
+
+
+def test_the_command_forms_a_months_invoices_with_progress(server, capsys):  # noqa: F811
+    import json
+
+    from infra.cli import main
+    from navigator.service import enrollments
+
+    program = _program(capacity=5)
+    for _ in range(3):
+        enrollments.enroll(PARENT, _child(), program, accept_copay=True)
+    assert main(["invoices", "--month", "2026-09", "--kind", "advance"]) == 0
+    out = capsys.readouterr()
+    run = json.loads(out.out)
+    assert (run["status"], run["invoices_count"], run["lines_count"]) == ("completed", 1, 3)
+    assert "3/?" in out.err or "3 months" in out.err  # the progress bar counted the months
+    assert main(["invoices", "--month", "2026-10", "--kind", "advance"]) == 1  # not begun
+    assert "month_not_started" in capsys.readouterr().err
