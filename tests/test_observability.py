@@ -29,6 +29,9 @@ def test_the_dashboard_is_valid_json_and_shows_every_business_metric():
         observability.KOPECKS_CHARGED,
         observability.KOPECKS_RELEASED,
         observability.DEBIT_RUN_SECONDS,
+        observability.INVOICES_FORMED,
+        observability.INVOICE_RUN_SECONDS,
+        observability.FINAL_INVOICES_NOT_FORMED,
         "ApproximateNumberOfMessagesVisible",
         "5XXError",
         "Latency",
@@ -42,8 +45,15 @@ def test_alarms_cover_what_the_ops_engineer_is_woken_for():
     assert "5XXError" in by_metric and "Latency" in by_metric
     assert by_metric["Latency"]["Properties"]["ExtendedStatistic"] == "p99"
     assert by_metric[observability.DEBIT_RUN_INCOMPLETE]["Properties"]["Namespace"] == "Navigator"
-    dlq = by_metric["ApproximateNumberOfMessagesVisible"]["Properties"]["Dimensions"][0]
-    assert dlq["Value"] == {"Fn::GetAtt": ["DebitDeadLetterQueue", "QueueName"]}
+    assert by_metric[observability.FINAL_INVOICES_NOT_FORMED]["Properties"]["Namespace"] == (
+        "Navigator"
+    )
+    dead_letters = {
+        a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
+        for a in alarms.values()
+        if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+    }
+    assert dead_letters == {"DebitDeadLetterQueue", "InvoiceDeadLetterQueue"}
     throttles = [a for a in alarms.values() if "Metrics" in a["Properties"]]
     watched = {
         m["MetricStat"]["Metric"]["MetricName"]

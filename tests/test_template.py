@@ -28,6 +28,7 @@ def test_tables_are_created_from_the_template(aws):
         "AccountsTable",
         "OperationsTable",
         "IdempotencyTable",
+        "InvoicesTable",
     }
     for spec in specs:
         table = client.describe_table(TableName=names[spec.env_var])["Table"]
@@ -70,7 +71,7 @@ def test_local_gateway_serves_the_template_routes():
 
 def test_money_tables_are_protected_and_recoverable():
     resources = load_template()["Resources"]
-    for name in ("PeopleTable", "AccountsTable", "OperationsTable"):
+    for name in ("PeopleTable", "AccountsTable", "OperationsTable", "InvoicesTable"):
         props = resources[name]["Properties"]
         assert props["DeletionProtectionEnabled"] is True
         assert resources[name]["DeletionPolicy"] == "Retain"
