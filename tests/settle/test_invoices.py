@@ -242,3 +242,19 @@ def test_the_xlsx_register_reaches_the_client_as_bytes_through_the_local_gateway
     assert results["xlsx"]["isBase64Encoded"] is True
     assert results["csv"]["isBase64Encoded"] is False
     assert results["csv"]["body"].startswith("\ufeff№;")
+
+
+def test_the_invoice_check_is_clean_and_finds_a_tampered_line(advanced, world):
+    from navigator.service.settlement import invoice_mismatches
+    from navigator.store.invoices import LineItem, get_invoice, lines_of
+
+    set_today(world, "2026-10-02")
+    debit("2026-09")
+    form("2026-09", "final")
+    assert invoice_mismatches("2026-09") == []
+    invoice = get_invoice("final~2026-09~region~p1")
+    line = next(iter(lines_of(invoice.invoice_id, invoice.pass_id)))
+    line.update(actions=[LineItem.amount_kopecks.set(1)])
+    problems = invoice_mismatches("2026-09")
+    assert {p.get("invoice_id") for p in problems} == {invoice.invoice_id}
+    assert any("add up to" in text for p in problems for text in p["problems"])

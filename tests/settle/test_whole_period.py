@@ -139,3 +139,6 @@ def test_a_whole_period_settles_to_the_kopeck(world):
     }
     reconciliation = request("GET", "/reconciliation", claims=OPERATOR).body
     assert reconciliation["mismatches"] == []
+    from navigator.service.settlement import invoice_mismatches
+
+    assert invoice_mismatches("2026-09") == [] and invoice_mismatches("2026-10") == []

@@ -31,7 +31,7 @@ from navigator.domain.errors import Conflict, NotFound, StoreUnavailable
 from navigator.settings import get_settings
 from navigator.store import invoices as store
 from navigator.store import runs as debit_runs
-from navigator.store.invoices import InvoiceRunItem
+from navigator.store.invoices import InvoiceItem, InvoiceRunItem
 
 LINE_BATCH = 100
 INVOICE_BATCH = 25
@@ -381,3 +381,57 @@ def _complete(month: str, kind: str, pass_id: str) -> None:
             finished = datetime.fromisoformat(now.replace("Z", "+00:00"))
             seconds = (finished - started).total_seconds()
             observability.count(observability.INVOICE_RUN_SECONDS, seconds, MetricUnit.Seconds)
+
+
+# ------------------------------------------------------------- reconciliation
+
+
+def invoice_mismatches(month: str) -> list[dict[str, Any]]:
+    """DESIGN.md's check of a month's final invoices against its charges: each invoice's
+    sums, its lines against the charged months of its payer and provider, and every charged
+    month a line of exactly one final invoice. Each problem names the invoice, or the
+    certificate of a charged month that no final invoice holds."""
+    finals = store.month_invoices(month, "final")
+    if not finals:
+        return []
+    on_invoices: dict[str, list[tuple[str, int]]] = {}
+    out = [p for invoice in finals if (p := _invoice_sums(invoice, on_invoices)) is not None]
+    by_id = {invoice.invoice_id: invoice for invoice in finals}
+    charged: list[str] = []
+    for shard in range(store.due_shards()):
+        charged += store.charged_month_ids(month, shard)
+    for head, item in store.months_with_heads(sorted(charged), month):
+        lines = on_invoices.pop(head.enrollment_id, [])
+        if len(lines) != 1:
+            problem = f"{month} of {head.enrollment_id} is a line of {len(lines)} final invoices"
+            out.append({"certificate_id": str(item.certificate_id), "problems": [problem]})
+            continue
+        invoice_id, amount = lines[0]
+        if by_id[invoice_id].provider_id != head.provider_id or amount != int(item.charged_kopecks):
+            problem = f"its line of {head.enrollment_id} is not the month charged"
+            out.append({"invoice_id": invoice_id, "problems": [problem]})
+    for enrollment_id, lines in sorted(on_invoices.items()):
+        for invoice_id, _ in lines:
+            problem = f"its line of {enrollment_id} is no charged month"
+            out.append({"invoice_id": invoice_id, "problems": [problem]})
+    return out
+
+
+def _invoice_sums(
+    invoice: InvoiceItem, on_invoices: dict[str, list[tuple[str, int]]]
+) -> dict[str, Any] | None:
+    """An invoice's own sums checked; its lines noted by enrollment."""
+    count = total = 0
+    for line in store.lines_of(invoice.invoice_id, invoice.pass_id):
+        count, total = count + 1, total + int(line.amount_kopecks)
+        on_invoices.setdefault(line.enrollment_id, []).append(
+            (invoice.invoice_id, int(line.amount_kopecks))
+        )
+    problems = []
+    said = (int(invoice.lines_count), int(invoice.charged_total_kopecks or 0))
+    if (count, total) != said:
+        problems.append(f"its {count} lines add up to {total}, it says {said[0]} and {said[1]}")
+    expected = rules.final_amount(total, int(invoice.advance_kopecks or 0))
+    if int(invoice.amount_kopecks) != expected:
+        problems.append(f"its amount {int(invoice.amount_kopecks)} is not {expected}")
+    return {"invoice_id": invoice.invoice_id, "problems": problems} if problems else None
