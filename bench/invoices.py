@@ -133,6 +133,7 @@ def forming(n: int) -> dict[str, Any]:
     from navigator.settings import get_settings
     from navigator.store import invoices as store
 
+    load = os.getloadavg()[0]
     started = time.perf_counter()
     _seed(client, n)
     seeded = time.perf_counter() - started
@@ -173,6 +174,7 @@ def forming(n: int) -> dict[str, Any]:
     server.stop()
     return {
         "n": n,
+        "load": round(load, 1),
         "seed_s": round(seeded, 1),
         "bare_s": round(bare, 2),
         "bare_per_s": round(n / bare),
@@ -220,14 +222,16 @@ def register(n: int, fmt: str) -> dict[str, Any]:
 
     registers.all_lines = lines  # type: ignore[assignment]
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     body, media, name = registers.register(invoice, fmt)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "n": n,
         "format": fmt,
         "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu, 2),  # what the machine's load does not inflate
+        "load": round(os.getloadavg()[0], 1),
         "rss_before_mb": round(before / 1024, 1),
         "rss_peak_mb": round(peak / 1024, 1),
         "bytes": len(body),
