@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-
-Direction = Literal[
-    "technical", "natural_science", "physical_sports", "arts", "tourism", "social_humanitarian"
-]
-Funding = Literal["certificate", "free"]
-Status = Literal["draft", "published", "archived"]
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
 Description = Annotated[str, Field(max_length=5000)]
