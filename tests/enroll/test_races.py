@@ -13,11 +13,11 @@ from navigator.domain.errors import Conflict
 from tests.support.races import PARENT, race_child, race_program
 
 
-def _attempt(child_id: str, program_id: str) -> str:
+def _attempt(child_id: str, program_id: str, accept_copay: bool = True) -> str:
     from navigator.service import enrollments
 
     try:
-        enrollments.enroll(PARENT, child_id, program_id, accept_copay=True)
+        enrollments.enroll(PARENT, child_id, program_id, accept_copay=accept_copay)
     except Conflict as refusal:
         return refusal.code
     return "enrolled"
@@ -67,3 +67,43 @@ def test_a_certificate_never_goes_negative_when_contracts_race_for_its_balance(s
     assert outcomes == Counter({"enrolled": 4})
     cert = certificates_of_parent(PARENT.sub)[0]
     assert int(cert.balance) == 0 and int(cert.reserved) == 3_000_000
+
+
+def _click(child_id: str, program_id: str) -> str:
+    """A parent's click without the co-payment consent."""
+    return _attempt(child_id, program_id, accept_copay=False)
+
+
+ROUNDS = 20
+
+
+def test_a_double_click_that_enrolls_once_answers_already_enrolled_to_every_other_click(server):
+    # 9 months at 200,000 fit the 3,000,000 nominal, but not twice: a click that saw the
+    # first click's balance without its lock would answer copay_required.
+    for _ in range(ROUNDS):
+        program = race_program(capacity=10, price=200_000)
+        child = race_child()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            outcomes = Counter(pool.map(_click, [child] * 8, [program] * 8))
+        assert outcomes == Counter({"enrolled": 1, "already_enrolled": 7})
+
+
+def test_clicks_for_the_last_seat_are_never_told_to_pay_what_no_serial_order_asks(server):
+    # One seat left. A double-clicking family that can afford one contract, and four other
+    # families: serially the seat goes once, every other click of the winner's family is
+    # already_enrolled and every other family's is no_seats; never copay_required.
+    for _ in range(ROUNDS):
+        program = race_program(capacity=1, price=200_000)
+        clicker, *others = [race_child() for _ in range(5)]
+        attempts = [clicker] * 6 + others
+        with ThreadPoolExecutor(max_workers=len(attempts)) as pool:
+            outcomes = list(
+                zip(attempts, pool.map(_click, attempts, [program] * len(attempts)), strict=True)
+            )
+        assert Counter(outcome for _, outcome in outcomes)["enrolled"] == 1
+        winner = next(c for c, outcome in outcomes if outcome == "enrolled")
+        for child, outcome in outcomes:
+            if outcome == "enrolled":
+                continue
+            expected = "already_enrolled" if child == winner else "no_seats"
+            assert outcome == expected, (child == clicker, outcome)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +16,11 @@ from navigator.identity import Caller
 from navigator.service.views import certificate_view, enrollment_view, period_view
 from navigator.store import accounts, catalog, money, periods
 from navigator.store.accounts import CertificateItem, ChildProgramItem, EnrollmentItem, MonthItem
-from navigator.store.base import Transaction, retrying
+from navigator.store.base import Cancelled, Transaction, retrying
 from navigator.store.money import Movement
+
+# A snapshot holds the periods a contract could still start in: the current one and the next.
+SNAPSHOT_PERIODS = 4
 
 
 @dataclass
@@ -66,11 +69,75 @@ def enroll(caller: Caller, child_id: str, program_id: str, accept_copay: bool) -
     return retrying(attempt, what="The program")
 
 
+@dataclass
+class _Seen:
+    """What the checks decide from: the program, its seats, the child, the child's standing
+    in the program, and how to find the period of a first month with the child's certificate
+    in it."""
+
+    program: Any
+    seats: Any
+    child: Any
+    child_program: ChildProgramItem | None
+    period_for: Callable[[str], tuple[Mapping[str, Any], CertificateItem | None]]
+
+
 def _plan(
     caller: Caller, enrollment_id: str, child_id: str, program_id: str, accept_copay: bool
 ) -> _Plan:
-    """Everything the checks need, in two consistent batch reads (three when periods moved)."""
+    """Decide from two consistent batch reads; confirm any refusal on one snapshot.
+
+    A plan that goes ahead needs no snapshot: its transaction is conditioned on everything it
+    read, so it commits only if all of it still holds. A refusal commits nothing, so it is
+    decided again from items that all stood at one moment: then it is the answer that a
+    serial order would give there (a double click finds the first click's enrollment, never
+    its balance without its lock)."""
+    try:
+        return _decide(caller, enrollment_id, _batch_read(child_id, program_id), accept_copay)
+    except Conflict:
+        return _decide(caller, enrollment_id, _snapshot(child_id, program_id), accept_copay)
+
+
+def _batch_read(child_id: str, program_id: str) -> _Seen:
     program, seats, child, child_program = accounts.enrollment_inputs(child_id, program_id)
+    return _Seen(
+        program,
+        seats,
+        child,
+        child_program,
+        lambda first: _period_and_certificate(child_id, first),
+    )
+
+
+def _snapshot(child_id: str, program_id: str) -> _Seen:
+    """Everything a decision reads, in one TransactGetItems: the periods that a contract could
+    still start in, with the child's certificate in each, under the registry's version."""
+    version, known = periods.read_periods()
+    now = current_month()
+    open_ids = [p.period_id for p in known if p.ends_on[:7] >= now][:SNAPSHOT_PERIODS]
+    program, seats, child, child_program, seen_version, pairs = accounts.enrollment_snapshot(
+        child_id, program_id, open_ids
+    )
+    if seen_version != version:
+        raise Cancelled(set(), conflicted=True)  # a period was written meanwhile: read again
+    found = {
+        item.period_id: ({**period_view(item), "in_use": item.in_use}, certificate)
+        for item, certificate in pairs
+        if item is not None
+    }
+
+    def period_for(first: str) -> tuple[Mapping[str, Any], CertificateItem | None]:
+        period = period_of_month(first, [fresh for fresh, _ in found.values()])
+        if period is None:
+            raise Conflict("No funding period covers the first month.", code="no_active_period")
+        return found[period["period_id"]]
+
+    return _Seen(program, seats, child, child_program, period_for)
+
+
+def _decide(caller: Caller, enrollment_id: str, seen: _Seen, accept_copay: bool) -> _Plan:
+    """DESIGN.md's checks, in their order, on what was read."""
+    program, seats, child, child_program = seen.program, seen.seats, seen.child, seen.child_program
     if program is None or seats is None or program.status != "published":
         raise NotFound("No such program.")
     if child is None:
@@ -87,9 +154,7 @@ def _plan(
     )
     if first > program.end_month:
         raise Conflict("The program has no months left.", code="program_ended")
-    period, certificate = (
-        _period_and_certificate(child_id, first) if certificate_funded else (None, None)
-    )
+    period, certificate = seen.period_for(first) if certificate_funded else (None, None)
     months = rules.contract_months(
         first, program.end_month, period["ends_on"][:7] if period else None
     )

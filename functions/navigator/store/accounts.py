@@ -32,6 +32,7 @@ from navigator.store import catalog, people, periods
 from navigator.store.base import (
     TableMeta,
     Transaction,
+    read_snapshot,
     read_together,
     register,
     table,
@@ -473,6 +474,38 @@ def enrollment_inputs(
         ]
     )
     return program, seats, child, child_program
+
+
+EnrollmentSnapshot = tuple[
+    catalog.ProgramItem | None,
+    catalog.SeatsItem | None,
+    people.ChildItem | None,
+    ChildProgramItem | None,
+    int,
+    list[tuple[periods.PeriodItem | None, CertificateItem | None]],
+]
+
+
+def enrollment_snapshot(
+    child_id: str, program_id: str, period_ids: list[str]
+) -> EnrollmentSnapshot:
+    """What enrollment_inputs reads, the periods registry's version, and for each period the
+    period's item and the child's certificate in it: all as they stood at one moment."""
+    wanted: list[tuple[type[Model], str, str]] = [
+        (catalog.ProgramItem, catalog.program_key(program_id), catalog.PROGRAM_SK),
+        (catalog.SeatsItem, catalog.program_key(program_id), catalog.SEATS_SK),
+        (people.ChildItem, people.child_key(child_id), people.CHILD_SK),
+        (ChildProgramItem, child_program_key(child_id, program_id), CP_SK),
+        (periods.PeriodRegistry, periods.REGISTRY_PK, periods.REGISTRY_SK),
+    ]
+    for period_id in period_ids:
+        wanted.append((periods.PeriodItem, periods.PERIODS_PK, period_id))
+        wanted.append((CertificateItem, cert_key(certificate_id_for(child_id, period_id)), CERT_SK))
+    found = read_snapshot(wanted)
+    program, seats, child, child_program, registry = found[:5]
+    pairs = list(zip(found[5::2], found[6::2], strict=True))
+    version = int(registry.version) if registry is not None else 0
+    return program, seats, child, child_program, version, pairs
 
 
 def period_and_certificate(

@@ -237,3 +237,30 @@ def read_together(wanted: list[tuple[type[Model], str, str]]) -> list[Any]:
         raw = found.get((model.Meta.table_name, hash_key, range_key))
         out.append(model.from_raw_data(raw) if raw is not None else None)
     return out
+
+
+def read_snapshot(wanted: list[tuple[type[Model], str, str]]) -> list[Any]:
+    """Several items as they all stood at one moment (TransactGetItems, at most 100); None
+    where absent. Cancelled (a conflict) when a transaction was writing one of them."""
+    items = [
+        {
+            "Get": {
+                "TableName": model.Meta.table_name,
+                "Key": {"pk": {"S": hash_key}, "sk": {"S": range_key}},
+            }
+        }
+        for model, hash_key, range_key in wanted
+    ]
+    client: Any = connection().client
+    try:
+        response = client.transact_get_items(TransactItems=items)
+    except ClientError as error:
+        if cause_code(error) == "TransactionCanceledException":
+            raise Cancelled(set(), conflicted=True) from error
+        raise StoreUnavailable() from error
+    except BotoCoreError as error:
+        raise StoreUnavailable() from error
+    return [
+        model.from_raw_data(answer["Item"]) if answer.get("Item") else None
+        for (model, _, _), answer in zip(wanted, response["Responses"], strict=True)
+    ]
