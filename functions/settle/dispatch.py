@@ -9,10 +9,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from navigator.api import observability
-from navigator.api.observability import metrics
 from navigator.domain.calendar import DOMAIN_TZ, month_of, previous_month_of
 from navigator.domain.errors import Conflict
+from navigator.metrics import FINAL_INVOICES_NOT_FORMED, count, metrics
 from navigator.service import settlement
 from navigator.store import invoices as store
 
@@ -44,7 +43,7 @@ def watch(moment: datetime) -> bool:
     month = previous_month_of(moment)
     run = store.find_run(month, "final")
     formed = run is not None and run.status == "completed"
-    observability.count(observability.FINAL_INVOICES_NOT_FORMED, 0 if formed else 1)
+    count(FINAL_INVOICES_NOT_FORMED, 0 if formed else 1)
     if not formed:
         logger.warning("final invoices not formed", extra={"month": month})
     return formed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import OPERATOR, request
+from tests.support.api import OPERATOR, request
 
 
 def form(month: str, kind: str, claims: dict[str, str] = OPERATOR):

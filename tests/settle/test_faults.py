@@ -7,10 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import OPERATOR, request
-from tests.enroll.money_fixtures import enroll, publish, register_child, set_today
-from tests.enroll.test_races import PARENT, _child, _program, server  # noqa: F401
 from tests.settle.helpers import by_group, form, invoices, lines
+from tests.support.api import OPERATOR, request
+from tests.support.money import enroll, publish, register_child, set_today
+from tests.support.races import PARENT, race_child, race_program
 
 PRICE = 200_000
 ADVANCE = PRICE * 80 // 100
@@ -153,7 +153,7 @@ def test_a_re_run_after_completion_forms_only_what_is_missing(world):
     first = form("2026-09", "advance").body
     books = _books()
     # A child enrolls in p1's program and another at a new provider, p3, mid-month.
-    from tests.enroll.money_fixtures import register_provider
+    from tests.support.money import register_provider
 
     set_today(world, "2026-09-25")
     register_provider("p3")
@@ -172,14 +172,14 @@ def test_a_re_run_after_completion_forms_only_what_is_missing(world):
     assert form("2026-09", "advance").body["invoices_count"] == 3
 
 
-def test_simultaneous_runs_form_one_pass_and_each_invoice_once(server, monkeypatch):  # noqa: F811
+def test_simultaneous_runs_form_one_pass_and_each_invoice_once(server, monkeypatch):
     from navigator.service import enrollments, settlement
     from navigator.settings import reset_settings
     from navigator.store import invoices as store
 
-    program = _program(capacity=20)
+    program = race_program(capacity=20)
     for _ in range(7):
-        enrollments.enroll(PARENT, _child(), program, accept_copay=True)
+        enrollments.enroll(PARENT, race_child(), program, accept_copay=True)
     monkeypatch.delenv("DEBIT_DISPATCH_BACKGROUND", raising=False)  # the winner dispatches
     reset_settings()
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -248,15 +248,15 @@ def test_the_schedule_settles_last_month_and_advances_this_one_once(world):
     assert (final["amount_kopecks"], final["advance_kopecks"]) == (3 * PRICE, 0)
 
 
-def test_the_command_forms_a_months_invoices_with_progress(server, capsys):  # noqa: F811
+def test_the_command_forms_a_months_invoices_with_progress(server, capsys):
     import json
 
     from infra.cli import main
     from navigator.service import enrollments
 
-    program = _program(capacity=5)
+    program = race_program(capacity=5)
     for _ in range(3):
-        enrollments.enroll(PARENT, _child(), program, accept_copay=True)
+        enrollments.enroll(PARENT, race_child(), program, accept_copay=True)
     assert main(["invoices", "--month", "2026-09", "--kind", "advance"]) == 0
     out = capsys.readouterr()
     run = json.loads(out.out)

@@ -9,9 +9,9 @@ import zipfile
 
 import pytest
 
-from tests.conftest import OPERATOR, PARENT, provider, request
-from tests.enroll.money_fixtures import enroll, publish, register_child, set_today
 from tests.settle.helpers import by_group, debit, form, invoices, lines
+from tests.support.api import OPERATOR, PARENT, provider, request
+from tests.support.money import enroll, publish, register_child, set_today
 
 PRICE = 123_456
 ADVANCE = PRICE * 80 // 100  # 98,764.8 -> 98,764

@@ -6,10 +6,10 @@ The second payer is stood in for until issue 14 merges (tests/settle/payers_stan
 
 from __future__ import annotations
 
-from tests.conftest import OPERATOR, PARENT, provider, request
-from tests.enroll.money_fixtures import enroll, publish, register_child, set_today
 from tests.settle.helpers import by_group, debit, form, invoices, lines
 from tests.settle.payers_stand_in import serve_by, two_payers
+from tests.support.api import OPERATOR, PARENT, provider, request
+from tests.support.money import enroll, publish, register_child, set_today
 
 A_PRICE = 200_000  # p1's program: 9 months of 200,000, no co-payment
 B_PRICE = 350_000  # p2's program: 9 x 350,000 > the nominal, so a co-payment

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from navigator.api.auth import Caller
-from navigator.api.cursor import decode_cursor, encode_cursor
 from navigator.domain.calendar import now_utc_iso, today
 from navigator.domain.errors import Conflict, Forbidden, InvalidInput, StoreUnavailable
+from navigator.identity import Caller
+from navigator.paging import decode_cursor, encode_cursor
 from navigator.store import invoices as store
 from navigator.store.invoices import InvoiceItem
 

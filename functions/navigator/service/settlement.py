@@ -24,7 +24,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from navigator.api import observability
+from navigator import metrics
 from navigator.domain import settlement as rules
 from navigator.domain.calendar import current_month, now_utc_iso
 from navigator.domain.errors import Conflict, NotFound, StoreUnavailable
@@ -220,7 +220,7 @@ def process_batch(message: dict[str, Any]) -> dict[str, int]:
         counts = form_invoices(month, kind, pass_id, message["items"])
     now = now_utc_iso()
     if store.record_batch(month, kind, pass_id, phase, int(message["batch"]), groups, counts, now):
-        observability.count(observability.INVOICES_FORMED, counts["invoices_count"])
+        metrics.count(metrics.INVOICES_FORMED, counts["invoices_count"])
     if phase == "lines":
         _after_lines(month, kind, pass_id)
     else:
@@ -380,7 +380,7 @@ def _complete(month: str, kind: str, pass_id: str) -> None:
             started = datetime.fromisoformat(run.started_at.replace("Z", "+00:00"))
             finished = datetime.fromisoformat(now.replace("Z", "+00:00"))
             seconds = (finished - started).total_seconds()
-            observability.count(observability.INVOICE_RUN_SECONDS, seconds, MetricUnit.Seconds)
+            metrics.count(metrics.INVOICE_RUN_SECONDS, seconds, MetricUnit.Seconds)
 
 
 # ------------------------------------------------------------- reconciliation

@@ -40,7 +40,7 @@ from navigator.store.base import (
 )
 
 # The debit's commit-with-retry (fifty workers write one run item); issue 12 moves it to base.
-from navigator.store.runs import _commit_unless_refused as commit_unless_refused
+from navigator.store.runs import commit_unless_refused
 
 INVOICE_SK = "INV"
 RUN_SK = "RUN"
@@ -228,15 +228,6 @@ class RegistryItem(Model):
     sk = UnicodeAttribute(range_key=True)
     month = UnicodeAttribute()
     kind = UnicodeAttribute()
-
-
-def _connection() -> Any:
-    return InvoiceItem._get_connection().connection
-
-
-def connection() -> Any:
-    """The connection that Transaction.commit takes for this table."""
-    return _connection()
 
 
 # ---------------------------------------------------------------------- keys
