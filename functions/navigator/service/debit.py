@@ -19,7 +19,7 @@ from navigator.domain.calendar import current_month, now_utc_iso
 from navigator.domain.errors import Conflict
 from navigator.service import charging
 from navigator.service.charging import Outcome, Result
-from navigator.service.dispatchers import SEND_AT_ONCE, Dispatcher, InProcess
+from navigator.service.dispatchers import Batches, Dispatcher, InProcess
 from navigator.service.views import run_view
 from navigator.store import accounts, periods, runs
 from navigator.store.base import ATTEMPTS
@@ -74,7 +74,7 @@ def dispatch(month: str, pass_id: str, dispatcher: Dispatcher) -> None:
         for index, value in enumerate(accounts.charged_totals(month, shard)):
             charged[index] += value
     runs.set_totals(month, pass_id, *charged)
-    charges = _Batches(month, pass_id, "charge", 0, dispatcher)
+    charges = _batches(month, pass_id, "charge", 0, dispatcher)
     pending = 0
     for shard in range(accounts.DUE_SHARDS):
         due = set(accounts.due_enrollments(month, shard))
@@ -83,7 +83,7 @@ def dispatch(month: str, pass_id: str, dispatcher: Dispatcher) -> None:
     sent = charges.close()
     period = _period_ending_in(month)
     if period is not None:
-        expiries = _Batches(month, pass_id, "expire", sent, dispatcher)
+        expiries = _batches(month, pass_id, "expire", sent, dispatcher)
         for shard in range(accounts.DUE_SHARDS):
             expiries.add(sorted(accounts.certificates_of_period(period, shard)))
         sent = expiries.close()
@@ -91,42 +91,9 @@ def dispatch(month: str, pass_id: str, dispatcher: Dispatcher) -> None:
     _complete_pass(month, pass_id, now_utc_iso())
 
 
-class _Batches:
-    """Fills batches of BATCH_SIZE ids; sends them ten at a time (one SQS SendMessageBatch)."""
-
-    def __init__(
-        self, month: str, pass_id: str, kind: str, first: int, dispatcher: Dispatcher
-    ) -> None:
-        self._head = {"month": month, "pass_id": pass_id, "kind": kind}
-        self._next = first
-        self._ids: list[str] = []
-        self._out: list[dict[str, Any]] = []
-        self._dispatcher = dispatcher
-
-    def add(self, ids: list[str]) -> None:
-        self._ids += ids
-        while len(self._ids) >= BATCH_SIZE:
-            self._batch(self._ids[:BATCH_SIZE])
-            self._ids = self._ids[BATCH_SIZE:]
-
-    def close(self) -> int:
-        """Send what is left; the next free batch number."""
-        if self._ids:
-            self._batch(self._ids)
-            self._ids = []
-        self._flush()
-        return self._next
-
-    def _batch(self, ids: list[str]) -> None:
-        self._out.append({**self._head, "ids": ids, "batch": self._next})
-        self._next += 1
-        if len(self._out) == SEND_AT_ONCE:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._out:
-            self._dispatcher.send(self._out)
-            self._out = []
+def _batches(month: str, pass_id: str, kind: str, first: int, dispatcher: Dispatcher) -> Batches:
+    head = {"month": month, "pass_id": pass_id, "kind": kind}
+    return Batches(head, BATCH_SIZE, dispatcher.send, first)
 
 
 def _period_ending_in(month: str) -> str | None:

@@ -56,16 +56,9 @@ class InProcess:
 
     @staticmethod
     def _process(message: dict[str, Any]) -> None:
-        """There is no queue to retry a batch here: retry it here, as SQS would."""
         from navigator.service import debit
 
-        for attempt in range(INLINE_TRIES):
-            try:
-                debit.process_batch(message)
-                return
-            except StoreUnavailable:
-                if attempt == INLINE_TRIES - 1:
-                    raise
+        process_here(debit.process_batch, message)
 
 
 class Sqs:
@@ -92,10 +85,76 @@ class Sqs:
         return False
 
     def send(self, messages: list[dict[str, Any]]) -> None:
-        import boto3
+        queue(self.queue_url, messages, "debit batches")
 
-        entries = [{"Id": str(i), "MessageBody": json.dumps(m)} for i, m in enumerate(messages)]
-        sqs = boto3.client("sqs")
-        failed = sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries).get("Failed")
-        if failed:
-            raise StoreUnavailable(f"{len(failed)} debit batches were not queued")
+
+# The pieces every kind of pass shares (the debit's and the invoices'): filling batches,
+# queueing them, and running one here with the retries SQS would give it.
+
+
+class Batches:
+    """Fills batches of `size` ids under `key` and numbers them from `first`; hands them to
+    `send` SEND_AT_ONCE at a time (one SQS SendMessageBatch)."""
+
+    def __init__(
+        self,
+        head: dict[str, Any],
+        size: int,
+        send: Callable[[list[dict[str, Any]]], None],
+        first: int = 0,
+        key: str = "ids",
+    ) -> None:
+        self._head = head
+        self._size = size
+        self._send = send
+        self._next = first
+        self._key = key
+        self._ids: list[str] = []
+        self._out: list[dict[str, Any]] = []
+
+    def add(self, ids: list[str]) -> None:
+        self._ids += ids
+        while len(self._ids) >= self._size:
+            self._batch(self._ids[: self._size])
+            self._ids = self._ids[self._size :]
+
+    def close(self) -> int:
+        """Send what is left; the next free batch number."""
+        if self._ids:
+            self._batch(self._ids)
+            self._ids = []
+        self._flush()
+        return self._next
+
+    def _batch(self, ids: list[str]) -> None:
+        self._out.append({**self._head, self._key: ids, "batch": self._next})
+        self._next += 1
+        if len(self._out) == SEND_AT_ONCE:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._out:
+            self._send(self._out)
+            self._out = []
+
+
+def queue(queue_url: str, messages: list[dict[str, Any]], what: str) -> None:
+    """Send at most SEND_AT_ONCE messages in one SendMessageBatch; a refusal is a 503."""
+    import boto3
+
+    entries = [{"Id": str(i), "MessageBody": json.dumps(m)} for i, m in enumerate(messages)]
+    sqs = boto3.client("sqs")
+    failed = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries).get("Failed")
+    if failed:
+        raise StoreUnavailable(f"{len(failed)} {what} were not queued")
+
+
+def process_here(process: Callable[[dict[str, Any]], Any], message: dict[str, Any]) -> None:
+    """There is no queue to retry a batch in this process: retry it here, as SQS would."""
+    for attempt in range(INLINE_TRIES):
+        try:
+            process(message)
+            return
+        except StoreUnavailable:
+            if attempt == INLINE_TRIES - 1:
+                raise

@@ -10,6 +10,7 @@ from navigator.domain.calendar import now_utc_iso, today
 from navigator.domain.errors import Conflict, Forbidden, InvalidInput, StoreUnavailable
 from navigator.identity import Caller
 from navigator.paging import decode_cursor, encode_cursor
+from navigator.service.views import invoice_line_view, invoice_view
 from navigator.store import invoices as store
 from navigator.store.invoices import InvoiceItem
 
@@ -39,7 +40,7 @@ def readable_invoice(caller: Caller, invoice_id: str) -> InvoiceItem:
 
 
 def get_invoice(caller: Caller, invoice_id: str) -> dict[str, Any]:
-    return readable_invoice(caller, invoice_id).view()
+    return invoice_view(readable_invoice(caller, invoice_id))
 
 
 def _scope(
@@ -109,7 +110,7 @@ def _matches(
 
 def _answer(page: list[InvoiceItem], query: dict[str, Any], position: Any) -> dict[str, Any]:
     next_cursor = encode_cursor(query, position) if position is not None else None
-    return {"items": [invoice.view() for invoice in page], "next_cursor": next_cursor}
+    return {"items": [invoice_view(invoice) for invoice in page], "next_cursor": next_cursor}
 
 
 def lines(caller: Caller, invoice_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -118,7 +119,7 @@ def lines(caller: Caller, invoice_id: str, limit: int, cursor: str | None) -> di
     invoice = readable_invoice(caller, invoice_id)
     items, last = store.lines_page(invoice, limit, tuple(after) if after else None)
     return {
-        "items": [line.view() for line in items],
+        "items": [invoice_line_view(line) for line in items],
         "next_cursor": encode_cursor(query, list(last)) if last is not None else None,
     }
 
@@ -148,12 +149,12 @@ def accept(caller: Caller, invoice_id: str) -> dict[str, Any]:
         invoice = store.get_invoice(invoice_id)
         _payable_by(caller, invoice)
         if invoice.status == "accepted":
-            return invoice.view()
+            return invoice_view(invoice)
         if invoice.status != "formed":
             raise _refuse(invoice, "accepted")
         actions = [InvoiceItem.status.set("accepted"), InvoiceItem.accepted_at.set(now_utc_iso())]
         if store.set_status(invoice, actions, "formed"):
-            return store.get_invoice(invoice_id).view()
+            return invoice_view(store.get_invoice(invoice_id))
     raise StoreUnavailable("The invoice kept changing; please retry.")
 
 
@@ -173,7 +174,7 @@ def pay(caller: Caller, invoice_id: str, paid_on: str, payment_order: str) -> di
         _payable_by(caller, invoice)
         if invoice.status == "paid":
             if (invoice.paid_on, invoice.payment_order) == (paid_on, payment_order):
-                return invoice.view()
+                return invoice_view(invoice)
             raise _refuse(invoice, "paid with other values")
         if invoice.status != "accepted":
             raise _refuse(invoice, "paid")
@@ -183,5 +184,5 @@ def pay(caller: Caller, invoice_id: str, paid_on: str, payment_order: str) -> di
             InvoiceItem.payment_order.set(payment_order),
         ]
         if store.set_status(invoice, actions, "accepted"):
-            return store.get_invoice(invoice_id).view()
+            return invoice_view(store.get_invoice(invoice_id))
     raise StoreUnavailable("The invoice kept changing; please retry.")

@@ -27,7 +27,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from navigator import metrics
 from navigator.domain import settlement as rules
 from navigator.domain.calendar import current_month, now_utc_iso
-from navigator.domain.errors import Conflict, NotFound, StoreUnavailable
+from navigator.domain.errors import Conflict, NotFound
+from navigator.service import dispatchers
+from navigator.service.dispatchers import Batches
+from navigator.service.views import invoice_run_view
 from navigator.settings import get_settings
 from navigator.store import invoices as store
 from navigator.store import runs as debit_runs
@@ -35,9 +38,7 @@ from navigator.store.invoices import InvoiceItem, InvoiceRunItem
 
 LINE_BATCH = 100
 INVOICE_BATCH = 25
-SEND_AT_ONCE = 10
 ATTEMPTS = 8
-INLINE_TRIES = 3
 STALE_PASS = timedelta(minutes=15)
 REGION = "region"
 
@@ -86,7 +87,7 @@ def start_run(
     for _ in range(ATTEMPTS):
         run = store.find_run(month, kind)
         if run is not None and run.status == "running" and not _stale(run):
-            return run.view()
+            return invoice_run_view(run)
         pass_id = "pass-" + secrets.token_hex(6)
         if not store.start_pass(month, kind, pass_id, now_utc_iso(), run):
             continue  # another caller started or moved a pass: look again
@@ -112,7 +113,7 @@ def get_run(month: str, kind: str) -> dict[str, Any]:
     run = store.find_run(month, kind)
     if run is None:
         raise NotFound("No invoice run for this month and kind.")
-    return run.view()
+    return invoice_run_view(run)
 
 
 def _invoke_dispatcher(month: str, kind: str, pass_id: str) -> None:
@@ -129,76 +130,31 @@ def _invoke_dispatcher(month: str, kind: str, pass_id: str) -> None:
 def dispatch(month: str, kind: str, pass_id: str, progress: Progress | None = None) -> None:
     """The lines phase: the month's charged or pending months, shard by shard, in batches."""
     ids = store.charged_month_ids if kind == "final" else store.pending_month_ids
-    batches = _Batches({"month": month, "kind": kind, "pass_id": pass_id}, "lines", progress)
+    batches = _batches(month, kind, pass_id, "lines", LINE_BATCH, progress)
     for shard in range(store.due_shards()):
-        batches.add(sorted(ids(month, shard)), LINE_BATCH)
+        batches.add(sorted(ids(month, shard)))
     sent = batches.close()
     store.set_expected(month, kind, pass_id, "lines", sent)
     _after_lines(month, kind, pass_id, progress)
 
 
-class _Batches:
-    """Fills batches and sends them ten at a time (one SQS SendMessageBatch)."""
-
-    def __init__(self, head: dict[str, Any], phase: str, progress: Progress | None) -> None:
-        self._head = {**head, "phase": phase}
-        self._next = 0
-        self._items: list[str] = []
-        self._out: list[dict[str, Any]] = []
-        self._progress = progress
-
-    def add(self, items: list[str], size: int) -> None:
-        self._items += items
-        while len(self._items) >= size:
-            self._batch(self._items[:size])
-            self._items = self._items[size:]
-
-    def close(self) -> int:
-        """Send what is left; how many batches were sent."""
-        if self._items:
-            self._batch(self._items)
-            self._items = []
-        self._flush()
-        return self._next
-
-    def _batch(self, items: list[str]) -> None:
-        self._out.append({**self._head, "items": items, "batch": self._next})
-        self._next += 1
-        if len(self._out) == SEND_AT_ONCE:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._out:
-            send(self._out, self._progress)
-            self._out = []
-
-
 def send(messages: list[dict[str, Any]], progress: Progress | None = None) -> None:
     """To the workers' queue in AWS; in this process locally (the same batch code)."""
     queue_url = get_settings().invoice_queue_url
-    if not queue_url:
-        for message in messages:
-            _process_inline(message)
-            if progress and message["phase"] == "lines":
-                progress(len(message["items"]))
+    if queue_url:
+        dispatchers.queue(queue_url, messages, "invoice batches")
         return
-    import boto3
-
-    entries = [{"Id": str(i), "MessageBody": json.dumps(m)} for i, m in enumerate(messages)]
-    failed = boto3.client("sqs").send_message_batch(QueueUrl=queue_url, Entries=entries)
-    if failed.get("Failed"):
-        raise StoreUnavailable(f"{len(failed['Failed'])} invoice batches were not queued")
+    for message in messages:
+        dispatchers.process_here(process_batch, message)
+        if progress and message["phase"] == "lines":
+            progress(len(message["items"]))
 
 
-def _process_inline(message: dict[str, Any]) -> None:
-    """Locally there is no queue to retry a batch: retry it here, as SQS would."""
-    for attempt in range(INLINE_TRIES):
-        try:
-            process_batch(message)
-            return
-        except StoreUnavailable:
-            if attempt == INLINE_TRIES - 1:
-                raise
+def _batches(
+    month: str, kind: str, pass_id: str, phase: str, size: int, progress: Progress | None
+) -> Batches:
+    head = {"month": month, "kind": kind, "pass_id": pass_id, "phase": phase}
+    return Batches(head, size, lambda messages: send(messages, progress), key="items")
 
 
 # ------------------------------------------------------------------- batches
@@ -311,8 +267,8 @@ def _after_lines(month: str, kind: str, pass_id: str, progress: Progress | None 
     if not store.begin_invoices(month, kind, pass_id, now_utc_iso(), totals):
         return  # another caller turned it
     formed = {store.group_of(i.payer_id, i.provider_id) for i in existing}
-    batches = _Batches({"month": month, "kind": kind, "pass_id": pass_id}, "invoices", progress)
-    batches.add(sorted(groups - formed), INVOICE_BATCH)
+    batches = _batches(month, kind, pass_id, "invoices", INVOICE_BATCH, progress)
+    batches.add(sorted(groups - formed))
     store.set_expected(month, kind, pass_id, "invoices", batches.close())
     _complete(month, kind, pass_id)
 

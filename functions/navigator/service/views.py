@@ -6,6 +6,7 @@ from typing import Any
 
 from navigator.store.accounts import CertificateItem, EnrollmentItem, LedgerItem, MonthItem
 from navigator.store.catalog import ProviderItem
+from navigator.store.invoices import InvoiceItem, InvoiceRunItem, LineItem
 from navigator.store.people import ChildItem
 from navigator.store.periods import PeriodItem
 from navigator.store.runs import RunItem
@@ -105,6 +106,57 @@ def run_view(run: RunItem) -> dict[str, Any]:
         "failed_count": int(run.failed_count),
         "charged_kopecks": int(run.charged_kopecks),
         "released_kopecks": int(run.released_kopecks),
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+    }
+
+
+def invoice_view(invoice: InvoiceItem) -> dict[str, Any]:
+    final = invoice.kind == "final"
+    return {
+        "invoice_id": invoice.invoice_id,
+        "number": invoice.number,
+        "kind": invoice.kind,
+        "month": invoice.month,
+        "payer_id": invoice.payer_id,
+        "payer_name": invoice.payer_name,
+        "provider_id": invoice.provider_id,
+        "provider_name": invoice.provider_name,
+        "provider_inn": invoice.provider_inn,
+        "lines_count": int(invoice.lines_count),
+        "amount_kopecks": int(invoice.amount_kopecks),
+        "charged_total_kopecks": int(invoice.charged_total_kopecks) if final else None,
+        "advance_kopecks": int(invoice.advance_kopecks) if final else None,
+        "status": invoice.status,
+        "formed_at": invoice.formed_at,
+        "accepted_at": invoice.accepted_at,
+        "paid_on": invoice.paid_on,
+        "payment_order": invoice.payment_order,
+    }
+
+
+def invoice_line_view(line: LineItem) -> dict[str, Any]:
+    percent = line.completeness_percent
+    return {
+        "enrollment_id": line.enrollment_id,
+        "certificate_number": line.certificate_number,
+        "program_id": line.program_id,
+        "program_title": line.program_title,
+        "month": line.month,
+        "certificate_kopecks": int(line.certificate_kopecks),
+        "completeness_percent": int(percent) if percent is not None else None,
+        "amount_kopecks": int(line.amount_kopecks),
+    }
+
+
+def invoice_run_view(run: InvoiceRunItem) -> dict[str, Any]:
+    return {
+        "month": run.month,
+        "kind": run.kind,
+        "status": run.status,
+        "invoices_count": int(run.invoices_count),
+        "lines_count": int(run.lines_count),
+        "amount_kopecks": int(run.amount_kopecks),
         "started_at": run.started_at,
         "finished_at": run.finished_at,
     }

@@ -117,29 +117,6 @@ class InvoiceItem(Model):
     by_payer = PayerIndex()
     by_provider = ProviderIndex()
 
-    def view(self) -> dict[str, Any]:
-        final = self.kind == "final"
-        return {
-            "invoice_id": self.invoice_id,
-            "number": self.number,
-            "kind": self.kind,
-            "month": self.month,
-            "payer_id": self.payer_id,
-            "payer_name": self.payer_name,
-            "provider_id": self.provider_id,
-            "provider_name": self.provider_name,
-            "provider_inn": self.provider_inn,
-            "lines_count": int(self.lines_count),
-            "amount_kopecks": int(self.amount_kopecks),
-            "charged_total_kopecks": int(self.charged_total_kopecks) if final else None,
-            "advance_kopecks": int(self.advance_kopecks) if final else None,
-            "status": self.status,
-            "formed_at": self.formed_at,
-            "accepted_at": self.accepted_at,
-            "paid_on": self.paid_on,
-            "payment_order": self.payment_order,
-        }
-
 
 @register
 class LineItem(Model):
@@ -156,19 +133,6 @@ class LineItem(Model):
     certificate_kopecks = NumberAttribute()
     completeness_percent = NumberAttribute(null=True)
     amount_kopecks = NumberAttribute()
-
-    def view(self) -> dict[str, Any]:
-        percent = self.completeness_percent
-        return {
-            "enrollment_id": self.enrollment_id,
-            "certificate_number": self.certificate_number,
-            "program_id": self.program_id,
-            "program_title": self.program_title,
-            "month": self.month,
-            "certificate_kopecks": int(self.certificate_kopecks),
-            "completeness_percent": int(percent) if percent is not None else None,
-            "amount_kopecks": int(self.amount_kopecks),
-        }
 
 
 @register
@@ -191,18 +155,6 @@ class InvoiceRunItem(Model):
     invoices_count = NumberAttribute(default=0)
     lines_count = NumberAttribute(default=0)
     amount_kopecks = NumberAttribute(default=0)
-
-    def view(self) -> dict[str, Any]:
-        return {
-            "month": self.month,
-            "kind": self.kind,
-            "status": self.status,
-            "invoices_count": int(self.invoices_count),
-            "lines_count": int(self.lines_count),
-            "amount_kopecks": int(self.amount_kopecks),
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-        }
 
 
 @register
