@@ -223,7 +223,7 @@ def register(n: int, fmt: str) -> dict[str, Any]:
     registers.all_lines = lines  # type: ignore[assignment]
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started, cpu = time.perf_counter(), time.process_time()
-    body, media, name = registers.register(invoice, fmt)
+    body = registers.register(invoice, fmt).body  # no registers bucket: the file inline
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {

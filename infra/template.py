@@ -154,13 +154,14 @@ def bucket_env_vars(template: dict[str, Any] | None = None) -> list[str]:
     )
 
 
-def create_buckets(client: Any, names: dict[str, str], region: str) -> list[str]:
-    """Create the template's buckets that are missing; `names` maps env var -> bucket name."""
+def create_buckets(client: Any, names: dict[str, str | None], region: str) -> list[str]:
+    """Create the template's buckets that are missing; `names` maps each of the template's
+    bucket variables to a bucket name, or to None where this stack goes without it."""
     existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
     created = []
     for var in bucket_env_vars():
         name = names[var]
-        if name not in existing:
+        if name is not None and name not in existing:
             client.create_bucket(
                 Bucket=name, CreateBucketConfiguration={"LocationConstraint": region}
             )

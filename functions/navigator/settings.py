@@ -33,6 +33,7 @@ class Settings:
     invoice_dispatcher_function: str | None
     cursor_key: str
     catalog_bucket: str
+    registers_bucket: str | None  # large registers; None: answered inline (the local stack)
     catalog_refresh_seconds: float
 
 
@@ -58,6 +59,7 @@ def get_settings() -> Settings:
         invoice_dispatcher_function=env.get("INVOICE_DISPATCHER_FUNCTION") or None,
         cursor_key=env.get("CURSOR_KEY") or DEV_CURSOR_KEY,
         catalog_bucket=env.get("CATALOG_SNAPSHOT_BUCKET", "navigator-catalog-snapshots"),
+        registers_bucket=env.get("REGISTERS_BUCKET") or None,
         catalog_refresh_seconds=float(env.get("CATALOG_REFRESH_SECONDS", "1")),
     )
 

@@ -119,11 +119,15 @@ def invoice_register(
     fmt: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
 ):  # no return annotation: Powertools would validate, and so decode, the file's bytes
     invoice = invoices.readable_invoice(api.caller(), invoice_id)
-    body, media, name = registers.register(invoice, fmt)
-    disposition = f'attachment; filename="{name}"'
+    found = registers.register(invoice, fmt)
+    if found.url is not None:  # too large for a Lambda's answer: the stored copy
+        return Response(303, "text/plain; charset=utf-8", "", {"Location": found.url})
+    disposition = f'attachment; filename="{found.name}"'
     if fmt == "csv":  # text: API Gateway passes it as is, whatever the client accepts
-        return Response(200, media, body.decode("utf-8"), {"Content-Disposition": disposition})
-    return Response(200, media, body, {"Content-Disposition": disposition})
+        body: str | bytes = found.body.decode("utf-8")
+    else:
+        body = found.body
+    return Response(200, found.media, body, {"Content-Disposition": disposition})
 
 
 @api.post(

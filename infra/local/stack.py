@@ -65,7 +65,12 @@ def ensure_tables() -> list[str]:
     settings = get_settings()
     created = create_tables(dynamodb_client(), table_names())
     s3 = boto3.client("s3", endpoint_url=settings.dynamodb_endpoint, region_name=settings.region)
-    buckets = {"CATALOG_SNAPSHOT_BUCKET": settings.catalog_bucket}
+    # Without REGISTERS_BUCKET a register is answered inline (the local gateway has no 6 MB
+    # limit): no bucket is made for it then.
+    buckets = {
+        "CATALOG_SNAPSHOT_BUCKET": settings.catalog_bucket,
+        "REGISTERS_BUCKET": settings.registers_bucket,
+    }
     return created + create_buckets(s3, buckets, settings.region)
 
 

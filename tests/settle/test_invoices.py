@@ -201,6 +201,44 @@ def _register(invoice_id: str, fmt: str) -> dict:
     return {**result, "headers": {**headers, **(result.get("headers") or {})}}
 
 
+def test_a_register_too_large_for_lambda_is_stored_once_and_fetched_by_a_presigned_address(
+    advanced, monkeypatch
+):
+    import boto3
+
+    from navigator.service import registers
+    from navigator.settings import reset_settings
+
+    s3 = boto3.client("s3", region_name="eu-central-1")
+    s3.create_bucket(
+        Bucket="registers", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
+    )
+    monkeypatch.setenv("REGISTERS_BUCKET", "registers")
+    reset_settings()
+    invoice_id = advanced["p1"]["invoice_id"]
+    small = _register(invoice_id, "csv")
+    assert small["statusCode"] == 200  # under the limit: inline, nothing stored
+    assert s3.list_objects_v2(Bucket="registers").get("KeyCount") == 0
+
+    monkeypatch.setattr(registers, "INLINE_BYTES", 100)  # as if it had 100,000 lines
+    reply = _register(invoice_id, "csv")
+    assert reply["statusCode"] == 303
+    location = reply["headers"]["Location"]
+    key = f"registers/{invoice_id}.csv"
+    assert f"/{key}?" in location and "Signature" in location
+    stored = s3.get_object(Bucket="registers", Key=key)
+    assert stored["ContentType"] == "text/csv; charset=utf-8"
+    assert stored["ContentDisposition"].startswith('attachment; filename="register-2026-09-')
+    text = stored["Body"].read().decode("utf-8-sig")
+    assert text.splitlines()[0].split(";")[1] == "Номер сертификата"
+    assert text.splitlines()[-1].startswith("Итого")
+
+    written = []
+    monkeypatch.setattr(registers, "write_csv", lambda *a: written.append(a))
+    again = _register(invoice_id, "csv")  # an invoice never changes: the stored copy serves
+    assert again["statusCode"] == 303 and written == []
+
+
 def test_a_register_format_is_csv_or_xlsx(advanced):
     invoice_id = advanced["p1"]["invoice_id"]
     reply = request(

@@ -11,15 +11,21 @@ import csv
 import os
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from navigator.domain.settlement import roubles
+from navigator.settings import get_settings
 from navigator.store import invoices as store
 from navigator.store.invoices import InvoiceItem, LineItem
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE = 500
+# Lambda answers at most 6 MB (6,291,456 bytes) and a binary body travels in base64 (4/3):
+# a larger file is stored in the registers bucket and fetched from there.
+INLINE_BYTES = 4_500_000
+LINK_SECONDS = 15 * 60
 HEADER = [
     "№",
     "Номер сертификата",
@@ -116,15 +122,67 @@ def write_xlsx(invoice: InvoiceItem, path: str) -> None:
     workbook.close()
 
 
-def register(invoice: InvoiceItem, fmt: str) -> tuple[bytes, str, str]:
-    """(the file's bytes, its media type, its file name)."""
+@dataclass(frozen=True)
+class Register:
+    """A register answered inline (`body`), or the presigned address of its stored copy."""
+
+    media: str
+    name: str
+    body: bytes = b""
+    url: str | None = None
+
+
+def register(invoice: InvoiceItem, fmt: str) -> Register:
+    """The register's file: inline up to INLINE_BYTES; beyond that, when the deployment has a
+    registers bucket, stored once (an invoice never changes once formed) and presigned."""
+    media = XLSX_TYPE if fmt == "xlsx" else CSV_TYPE
+    name = file_name(invoice, fmt)
+    bucket = get_settings().registers_bucket
+    key = f"registers/{invoice.invoice_id}.{fmt}"
+    if bucket and _stored(bucket, key):
+        return Register(media, name, url=_presigned(bucket, key))
     with tempfile.TemporaryDirectory(prefix="register-") as folder:
         path = os.path.join(folder, f"register.{fmt}")
         if fmt == "xlsx":
             write_xlsx(invoice, path)
         else:
             write_csv(invoice, path)
+        if bucket and os.path.getsize(path) > INLINE_BYTES:
+            _s3().upload_file(
+                path,
+                bucket,
+                key,
+                ExtraArgs={
+                    "ContentType": media,
+                    "ContentDisposition": f'attachment; filename="{name}"',
+                },
+            )
+            return Register(media, name, url=_presigned(bucket, key))
         with open(path, "rb") as handle:
-            body = handle.read()
-    media = XLSX_TYPE if fmt == "xlsx" else CSV_TYPE
-    return body, media, file_name(invoice, fmt)
+            return Register(media, name, body=handle.read())
+
+
+def _s3() -> Any:
+    import boto3
+
+    return boto3.client("s3")
+
+
+def _stored(bucket: str, key: str) -> bool:
+    from botocore.exceptions import ClientError
+
+    try:
+        _s3().head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
+
+
+def _presigned(bucket: str, key: str) -> str:
+    return str(
+        _s3().generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=LINK_SECONDS
+        )
+    )
