@@ -141,11 +141,13 @@ def build_search_data(programs: Sequence[Mapping[str, Any]]) -> SearchData:
         sorted(lemma_ids.setdefault(lemma, len(lemma_ids)) for lemma in lemmas(word))
         for word in vocabulary
     ]
-    forms: dict[str, list[int]] = {}
-    for lemma in lemma_ids:
+    # A form of a lemma's paradigm has that lemma (the dictionary says so both ways), so
+    # this is lemmas(form) & the catalog's lemmas; tests/catalog/test_relevance.py checks it.
+    forms_of: dict[str, set[int]] = defaultdict(set)
+    for lemma, lemma_id in lemma_ids.items():
         for form in paradigm(lemma):
-            if form not in forms:
-                forms[form] = sorted(lemma_ids[x] for x in lemmas(form) if x in lemma_ids)
+            forms_of[form].add(lemma_id)
+    forms = {form: sorted(ids) for form, ids in forms_of.items()}
     in_title, in_title_at = _flatten(title_of.get(word, []) for word in vocabulary)
     in_text, in_text_at = _flatten(text_of[word] for word in vocabulary)
     return SearchData(
