@@ -101,23 +101,32 @@ def paradigm(lemma: str) -> frozenset[str]:
 class SearchData:
     """The index of a set of programs, each known by its position (0, 1, 2, ...).
 
-    `words` is the sorted vocabulary. The positions of the programs with word i in their
-    title are `title[title_at[i]:title_at[i + 1]]`, and those with it in their title or
-    description `text[text_at[i]:text_at[i + 1]]`. `word_lemmas[i]` indexes `lemmas`;
-    `forms` maps every form of every one of those lemmas to the lemmas it is a form of.
+    Lists of lists of numbers are kept flat, with offsets: list i of `title` is
+    `title[title_at[i]:title_at[i + 1]]` (see `_at`). `words` is the sorted vocabulary;
+    `title` has for each word the positions of the programs with it in their title, and
+    `text` those with it in their title or description; `word_lemmas` its lemmas (indexes
+    of `lemmas`). `forms` maps every form of every one of those lemmas to its entry in
+    `form_lemmas`: the lemmas it is a form of.
     """
 
-    words: list[str]
+    words: Sequence[str]
     title: Sequence[int]
     title_at: Sequence[int]
     text: Sequence[int]
     text_at: Sequence[int]
-    word_lemmas: list[list[int]]
-    lemmas: list[str]
-    forms: dict[str, list[int]]
+    word_lemmas: Sequence[int]
+    word_lemmas_at: Sequence[int]
+    lemmas: Sequence[str]
+    forms: Mapping[str, int]
+    form_lemmas: Sequence[int]
+    form_lemmas_at: Sequence[int]
 
 
-def _flatten(lists: Iterable[list[int]]) -> tuple[array[int], array[int]]:
+def _at(flat: Sequence[int], offsets: Sequence[int], i: int) -> Sequence[int]:
+    return flat[offsets[i] : offsets[i + 1]]
+
+
+def _flatten(lists: Iterable[Iterable[int]]) -> tuple[array[int], array[int]]:
     flat, offsets = array("I"), array("I", [0])
     for positions in lists:
         flat.extend(positions)
@@ -147,15 +156,19 @@ def build_search_data(programs: Sequence[Mapping[str, Any]]) -> SearchData:
     for lemma, lemma_id in lemma_ids.items():
         for form in paradigm(lemma):
             forms_of[form].add(lemma_id)
-    forms = {form: sorted(ids) for form, ids in forms_of.items()}
-    in_title, in_title_at = _flatten(title_of.get(word, []) for word in vocabulary)
-    in_text, in_text_at = _flatten(text_of[word] for word in vocabulary)
+    forms = sorted(forms_of)
     return SearchData(
-        vocabulary, in_title, in_title_at, in_text, in_text_at, word_lemmas, list(lemma_ids), forms
+        vocabulary,
+        *_flatten(title_of.get(word, []) for word in vocabulary),
+        *_flatten(text_of[word] for word in vocabulary),
+        *_flatten(word_lemmas),
+        list(lemma_ids),
+        {form: i for i, form in enumerate(forms)},
+        *_flatten(sorted(forms_of[form]) for form in forms),
     )
 
 
-EMPTY = SearchData([], [], [0], [], [0], [], [], {})
+EMPTY = SearchData([], [], [0], [], [0], [], [0], [], {}, [], [0])
 
 
 def _prefixed(vocabulary: Sequence[str], prefix: str) -> range:
@@ -221,8 +234,8 @@ class WordIndex:
             self._word_ids = {word: i for i, word in enumerate(data.words)}
             self._lemma_ids = {lemma: i for i, lemma in enumerate(data.lemmas)}
             self._lemma_words = [[] for _ in data.lemmas]
-            for word_id, ids in enumerate(data.word_lemmas):
-                for lemma_id in ids:
+            for word_id in range(len(data.words)):
+                for lemma_id in _at(data.word_lemmas, data.word_lemmas_at, word_id):
                     self._lemma_words[lemma_id].append(word_id)
             self._data = data
         return self._data
@@ -231,14 +244,18 @@ class WordIndex:
         data = self._shipped()
         word_id = self._word_ids.get(word)
         if word_id is not None:
-            return frozenset(data.lemmas[i] for i in data.word_lemmas[word_id])
+            ids = _at(data.word_lemmas, data.word_lemmas_at, word_id)
+            return frozenset(data.lemmas[i] for i in ids)
         return lemmas(word)  # a word the shipped index has never seen: ask the dictionary
 
     def _query_lemmas(self, word: str) -> frozenset[str]:
         if analyzer_loaded():
             return lemmas(word)
         data = self._shipped()
-        return frozenset(data.lemmas[i] for i in data.forms.get(word, ()))
+        form = data.forms.get(word)
+        if form is None:
+            return frozenset()
+        return frozenset(data.lemmas[i] for i in _at(data.form_lemmas, data.form_lemmas_at, form))
 
     # ------------------------------------------------------------ changes
 
@@ -281,8 +298,8 @@ class WordIndex:
                 word_ids.update(self._lemma_words[lemma_id])
         found = Found(set(), set(), set(), set())
         for i in word_ids:
-            found.title.update(data.title[data.title_at[i] : data.title_at[i + 1]])
-            found.text.update(data.text[data.text_at[i] : data.text_at[i + 1]])
+            found.title.update(_at(data.title, data.title_at, i))
+            found.text.update(_at(data.text, data.text_at, i))
         if self._changed.words_of:
             found.title -= self._changed_positions
             found.text -= self._changed_positions

@@ -32,26 +32,53 @@ LOG = logging.getLogger(__name__)
 FEED_OVERLAP_MS = 2_000
 
 # The blob: b"NAV2", the length of its table of contents, the table (JSON: each section's
-# offset and length), then the sections, each zlib-compressed on its own, so a cold
-# container decompresses only what it reads: "meta" (watermarks, the programs' ids in order
-# and the fields the filters read, the seat counters), the programs themselves in "chunk"s
-# of CHUNK (decoded when one of them is answered), and the search index ("search", JSON,
-# and "postings", uint32 arrays), decoded by the first query with `q`.
+# offset and length), then the sections, each zlib-compressed on its own, so that a cold
+# container decompresses only what it reads, and reads no more JSON than it must:
+# - "meta" (JSON): the watermarks, each text fact's distinct values, the seat counters of
+#   programs not in the blob, the lengths of the arrays below;
+# - "ids" (the programs' ids in order, one a line) and "facts" (uint32 arrays: the fields
+#   the filters read, text ones as indexes of their values, then the seat counters);
+# - the programs themselves, CHUNK to a "chunk<n>" (JSON), decoded when one is answered;
+# - the search index: "words", "lemmas" and "forms" (one a line) and "postings" (uint32
+#   arrays), decoded by the first query with `q`.
 MAGIC = b"NAV2"
 CHUNK = 64
-FACTS = (
-    "status",
-    "direction",
-    "municipality",
-    "provider_id",
-    "funding",
-    "age_min",
-    "age_max",
-    "capacity",
-    "version",
+TEXT_FACTS = ("status", "direction", "municipality", "provider_id", "funding")
+NUMBER_FACTS = ("age_min", "age_max", "capacity", "version")
+FACTS = TEXT_FACTS + NUMBER_FACTS
+_CHUNK_KEY = "_chunk"  # in the facts of a program whose chunk is not decoded yet
+_SEATS = ("seats_version", "seats_taken")
+_POSTINGS = (
+    "title",
+    "title_at",
+    "text",
+    "text_at",
+    "word_lemmas",
+    "word_lemmas_at",
+    "form_lemmas",
+    "form_lemmas_at",
 )
-_CHUNK_KEY = "_chunk"  # marks the facts of a program whose chunk is not decoded yet
-_POSTINGS = ("title", "title_at", "text", "text_at")
+
+
+def _lines(values: list[str]) -> bytes:
+    return "\n".join(values).encode()
+
+
+def _unlines(raw: bytes) -> list[str]:
+    return raw.decode().split("\n") if raw else []
+
+
+def _arrays(arrays: list[Any]) -> tuple[bytes, list[int]]:
+    packed = [a if isinstance(a, array) else array("I", a) for a in arrays]
+    return b"".join(a.tobytes() for a in packed), [len(a) for a in packed]
+
+
+def _unarrays(raw: bytes, lengths: list[int]) -> list[array[int]]:
+    out, start = [], 0
+    for length in lengths:
+        out.append(array("I", raw[start : start + 4 * length]))
+        start += 4 * length
+    return out
 
 
 def _pack(sections: dict[str, bytes]) -> bytes:
@@ -76,6 +103,7 @@ class _Blob:
         self.format = toc["format"]
         self._data = memoryview(data)[8 + length :]
         self._sections = toc["sections"]
+        self.meta: dict[str, Any] = {}
 
     def raw(self, name: str) -> bytes:
         offset, length = self._sections[name]
@@ -85,68 +113,95 @@ class _Blob:
         return json.loads(self.raw(name))
 
     def search(self) -> SearchData:
-        data = self.json("search")
-        arrays, raw, start = [], self.raw("postings"), 0
-        for length in data["lengths"]:
-            arrays.append(array("I", raw[start : start + 4 * length]))
-            start += 4 * length
-        title, title_at, text, text_at = arrays
+        postings = _unarrays(self.raw("postings"), self.meta["postings"])
+        title, title_at, text, text_at, word_lemmas, word_lemmas_at, *forms = postings
         return SearchData(
-            words=data["words"],
-            title=title,
-            title_at=title_at,
-            text=text,
-            text_at=text_at,
-            word_lemmas=data["word_lemmas"],
-            lemmas=data["lemmas"],
-            forms=data["forms"],
+            _unlines(self.raw("words")),
+            title,
+            title_at,
+            text,
+            text_at,
+            word_lemmas,
+            word_lemmas_at,
+            _unlines(self.raw("lemmas")),
+            {form: i for i, form in enumerate(_unlines(self.raw("forms")))},
+            *forms,
         )
 
 
-def _search_sections(search: SearchData) -> dict[str, bytes]:
-    arrays = [array("I", getattr(search, name)) for name in _POSTINGS]
-    body = {
-        "words": search.words,
-        "word_lemmas": search.word_lemmas,
-        "lemmas": search.lemmas,
-        "forms": search.forms,
-        "lengths": [len(a) for a in arrays],
+def _search_sections(search: SearchData) -> tuple[dict[str, bytes], list[int]]:
+    postings, lengths = _arrays([getattr(search, name) for name in _POSTINGS])
+    forms = sorted(search.forms, key=search.forms.__getitem__)
+    sections = {
+        "words": _lines(list(search.words)),
+        "lemmas": _lines(list(search.lemmas)),
+        "forms": _lines(forms),
+        "postings": postings,
     }
-    return {
-        "search": json.dumps(body, ensure_ascii=False).encode(),
-        "postings": b"".join(a.tobytes() for a in arrays),
-    }
+    return sections, lengths
 
 
 class _Programs(Mapping[str, dict[str, Any]]):
-    """Every known program by id. A program from the blob is first known by its facts
-    (the fields the filters read); its whole record is decoded with its chunk when read."""
+    """Every known program by id. A program from the blob is known first by the blob's
+    arrays; `fact` makes a dict of the fields the filters read when it is first looked at,
+    and reading the program decodes its chunk."""
 
     def __init__(self) -> None:
         self.facts: dict[str, dict[str, Any]] = {}
-        self.ids: list[str] = []  # the blob's programs, by position
         self.blob: _Blob | None = None
+        self._position: dict[str, int] = {}
+        self._columns: list[Any] = []
+        self._values: dict[str, list[str]] = {}
+        self._taken: Any = ()
+
+    def load(self, blob: _Blob, ids: list[str], columns: list[Any], taken: Any) -> None:
+        self.blob = blob
+        self._position = {pid: i for i, pid in enumerate(ids)}
+        self._columns = columns
+        self._values = blob.meta["values"]
+        self._taken = taken
+
+    def fact(self, program_id: str) -> dict[str, Any] | None:
+        """The program, or at least the fields the filters read (None if unknown)."""
+        known = self.facts.get(program_id)
+        if known is not None:
+            return known
+        position = self._position.get(program_id)
+        if position is None:
+            return None
+        row = [column[position] for column in self._columns]
+        fact: dict[str, Any] = {"program_id": program_id, "seats_taken": self._taken[position]}
+        for name, value in zip(FACTS, row, strict=True):
+            fact[name] = self._values[name][value] if name in self._values else value
+        fact[_CHUNK_KEY] = position // CHUNK
+        self.facts[program_id] = fact
+        return fact
 
     def __getitem__(self, program_id: str) -> dict[str, Any]:
-        facts = self.facts[program_id]
-        if _CHUNK_KEY in facts and self.blob is not None:
-            chunk = facts[_CHUNK_KEY]
+        fact = self.fact(program_id)
+        if fact is None:
+            raise KeyError(program_id)
+        if _CHUNK_KEY in fact and self.blob is not None:
+            chunk = fact[_CHUNK_KEY]
             for record in self.blob.json(f"chunk{chunk}"):
-                known = self.facts[record["program_id"]]
-                if known.get(_CHUNK_KEY) == chunk:  # not replaced by a change since
+                known = self.fact(record["program_id"])
+                if known is not None and known.get(_CHUNK_KEY) == chunk:  # not changed since
                     record["seats_taken"] = known["seats_taken"]
                     self.facts[record["program_id"]] = record
-            facts = self.facts[program_id]
-        return facts
+            fact = self.facts[program_id]
+        return fact
+
+    def _ids(self) -> set[str]:
+        return self._position.keys() | self.facts.keys()
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.facts)
+        return iter(self._ids())
 
     def __len__(self) -> int:
-        return len(self.facts)
+        return len(self._position) + sum(1 for p in self.facts if p not in self._position)
 
     def __contains__(self, program_id: object) -> bool:
-        return program_id in self.facts
+        return program_id in self.facts or program_id in self._position
 
 
 class CatalogSnapshot:
@@ -199,26 +254,15 @@ class CatalogSnapshot:
         if blob.format != BLOB_FORMAT:
             LOG.warning("catalog snapshot blob of another format: reading the whole feed")
             return
-        meta = blob.json("meta")
-        ids: list[str] = meta["ids"]
-        versions = zip(meta["seats_version"], meta["seats_taken"], strict=True)
-        seats = dict(zip(ids, versions, strict=True))
-        seats.update((pid, (v, t)) for pid, (v, t) in meta["other_seats"].items())
-        self._seats = seats
-        facts = self.programs.facts
-        columns = [meta[name] for name in FACTS]
-        for position, (program_id, row, taken) in enumerate(
-            zip(ids, zip(*columns, strict=True), meta["seats_taken"], strict=True)
-        ):
-            fact = dict(zip(FACTS, row, strict=True))
-            fact["program_id"] = program_id
-            fact["seats_taken"] = taken
-            fact[_CHUNK_KEY] = position // CHUNK
-            facts[program_id] = fact
-        self.programs.ids = ids
-        self.programs.blob = blob
-        statuses = zip(ids, meta["status"], strict=True)
-        self._order = [pid for pid, status in statuses if status == "published"]
+        blob.meta = meta = blob.json("meta")
+        ids = _unlines(blob.raw("ids"))
+        *columns, versions, taken = _unarrays(blob.raw("facts"), meta["facts"])
+        self._seats = dict(zip(ids, zip(versions, taken, strict=True), strict=True))
+        self._seats.update((pid, (v, t)) for pid, (v, t) in meta["other_seats"].items())
+        self.programs.load(blob, ids, columns, taken)
+        published = meta["values"]["status"].index("published")
+        statuses = zip(ids, columns[FACTS.index("status")], strict=True)
+        self._order = [pid for pid, status in statuses if status == published]
         self._index = WordIndex(ids, blob.search)
         self._watermarks = {int(shard): mark for shard, mark in meta["watermarks"].items()}
 
@@ -229,24 +273,41 @@ class CatalogSnapshot:
                 {k: v for k, v in self.programs[pid].items() if k != "seats_taken"} for pid in ids
             ]
             listed = set(ids)
+            values = {name: sorted({r[name] for r in records}) for name in TEXT_FACTS}
+            if "published" not in values["status"]:
+                values["status"].append("published")
+            codes = {name: {v: i for i, v in enumerate(values[name])} for name in TEXT_FACTS}
+            columns = [
+                [codes[name][r[name]] for r in records]
+                if name in codes
+                else [r[name] for r in records]
+                for name in FACTS
+            ]
+            columns.append([self._seats.get(pid, (0, 0))[0] for pid in ids])
+            columns.append([self._seats.get(pid, (0, 0))[1] for pid in ids])
+            facts, fact_lengths = _arrays(columns)
+            search, posting_lengths = _search_sections(build_search_data(records))
             meta: dict[str, Any] = {
                 "watermarks": self._watermarks,
-                "ids": ids,
-                **{name: [r[name] for r in records] for name in FACTS},
-                "seats_version": [self._seats.get(pid, (0, 0))[0] for pid in ids],
-                "seats_taken": [self._seats.get(pid, (0, 0))[1] for pid in ids],
+                "values": values,
                 "other_seats": {p: s for p, s in self._seats.items() if p not in listed},
+                "facts": fact_lengths,
+                "postings": posting_lengths,
             }
-            sections = {"meta": json.dumps(meta, ensure_ascii=False).encode()}
+            sections = {
+                "meta": json.dumps(meta, ensure_ascii=False).encode(),
+                "ids": _lines(ids),
+                "facts": facts,
+                **search,
+            }
             for chunk, start in enumerate(range(0, len(records), CHUNK)):
                 body = json.dumps(records[start : start + CHUNK], ensure_ascii=False)
                 sections[f"chunk{chunk}"] = body.encode()
-            sections.update(_search_sections(build_search_data(records)))
         return _pack(sections)
 
     def _apply(self, program: dict[str, Any]) -> None:
         program_id = program["program_id"]
-        known = self.programs.facts.get(program_id)
+        known = self.programs.fact(program_id)
         if known is not None and known["version"] >= program["version"]:
             return
         program["seats_taken"] = self._seats.get(program_id, (0, 0))[1]
@@ -264,7 +325,7 @@ class CatalogSnapshot:
         if self._seats.get(seats.program_id, (0, 0))[0] >= version:
             return
         self._seats[seats.program_id] = (version, taken)
-        program = self.programs.facts.get(seats.program_id)
+        program = self.programs.fact(seats.program_id)
         if program is not None:
             program["seats_taken"] = taken
 
@@ -274,9 +335,7 @@ class CatalogSnapshot:
         """The published programs that match the query: [0, id] for those whose title
         matches every word, then [1, id] for those matched through their description."""
         title, anywhere = self._index.search(query)
-        return sorted(
-            [0 if pid in title else 1, pid] for pid in anywhere if pid in self.programs.facts
-        )
+        return sorted([0 if pid in title else 1, pid] for pid in anywhere if pid in self.programs)
 
     def page(
         self, flt: CatalogFilter, query: list[str], limit: int, after: Any
@@ -290,7 +349,7 @@ class CatalogSnapshot:
             last: Any = None
             for index in range(start, len(keys)):
                 program_id = keys[index][1] if query else keys[index]
-                if flt.matches(self.programs.facts[program_id]):
+                if flt.matches(self.programs.fact(program_id) or {}):
                     if len(out) == limit:
                         return [self.programs[p] for p in out], last
                     out.append(program_id)
