@@ -1,4 +1,4 @@
-"""The portal in headless Chromium: a local stack, Debian's chromium, Playwright's sync API."""
+"""The portal in headless Chromium (the one `make test` provides): a local stack, Playwright."""
 
 from __future__ import annotations
 
