@@ -11,14 +11,14 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from navigator.domain.errors import InvalidCursor
-from navigator.settings import get_settings
+from navigator.settings import cursor_key
 
 _MAC_BYTES = 16
 T = TypeVar("T")
 
 
 def _mac(payload: bytes) -> bytes:
-    key = get_settings().cursor_key.encode()
+    key = cursor_key()
     return hmac.new(key, payload, hashlib.sha256).digest()[:_MAC_BYTES]
 
 

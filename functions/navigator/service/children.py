@@ -9,14 +9,13 @@ from navigator.api.auth import Caller
 from navigator.api.cursor import page_of
 from navigator.domain import snils as snils_rules
 from navigator.domain.calendar import now_utc_iso
-from navigator.domain.errors import Forbidden, InvalidInput, StoreUnavailable
-from navigator.settings import DEV_SNILS_HMAC_KEY, get_settings
+from navigator.domain.errors import Forbidden, InvalidInput
+from navigator.settings import snils_hmac_key
 from navigator.store import people as store
 from navigator.store.people import ChildItem
 
 ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32, lower-cased
 ID_LENGTH = 10
-PARAMETER_MAX_AGE_SECONDS = 300
 
 
 def new_child_id() -> str:
@@ -24,24 +23,8 @@ def new_child_id() -> str:
 
 
 def snils_key() -> bytes:
-    """The HMAC key of SNILS hashes: SNILS_HMAC_KEY, else the SSM parameter, else the dev key."""
-    settings = get_settings()
-    if settings.snils_hmac_key:
-        return settings.snils_hmac_key.encode()
-    if settings.snils_hmac_parameter:
-        # Imported here: only the functions that hash a SNILS in AWS pay for it.
-        from aws_lambda_powertools.utilities import parameters
-
-        try:
-            value = parameters.get_parameter(
-                settings.snils_hmac_parameter,
-                decrypt=True,
-                max_age=PARAMETER_MAX_AGE_SECONDS,
-            )
-        except parameters.exceptions.GetParameterError as error:
-            raise StoreUnavailable() from error
-        return str(value).encode()
-    return DEV_SNILS_HMAC_KEY.encode()
+    """The HMAC key of SNILS hashes (fails closed in Lambda: navigator.settings.secret)."""
+    return snils_hmac_key()
 
 
 def child_view(item: ChildItem) -> dict[str, Any]:
