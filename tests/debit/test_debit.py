@@ -365,3 +365,57 @@ def test_batches_hold_25_enrollments_numbered_in_order(world, captured):
         30,
         30,
     )
+
+
+def _sqs_records(*bodies: tuple[str, str]) -> list[dict]:
+    return [
+        {
+            "messageId": message_id,
+            "body": body,
+            "receiptHandle": "h",
+            "attributes": {"ApproximateReceiveCount": "1"},
+            "messageAttributes": {},
+            "md5OfBody": "x",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:eu-central-1:000000000000:debit",
+            "awsRegion": "eu-central-1",
+        }
+        for message_id, body in bodies
+    ]
+
+
+def test_an_all_failed_batch_reports_its_item_failures_without_a_function_error(world):
+    from debit.worker import handler
+    from infra.local.workers import LocalLambdaContext
+
+    records = _sqs_records(("m-1", "{not json"), ("m-2", "[]"))
+    # No exception: the errors alarm stays quiet, and both messages return to the queue
+    # (then the DLQ and its alarm).
+    result = handler({"Records": records}, LocalLambdaContext("worker", "w"))
+    assert result["batchItemFailures"] == [{"itemIdentifier": "m-1"}, {"itemIdentifier": "m-2"}]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {},
+        {"scheduled_time": ""},
+        {"scheduled_time": "<aws.scheduler.scheduled-time>"},
+        {"scheduled_time": "not a time"},
+        {"scheduled_time": "2026-09-30T19:00:00"},  # no offset
+        {"scheduled_time": "2026-12-01T19:00:00Z"},  # after today
+        {"scheduled_time": 1759258800},
+    ],
+)
+def test_an_unsubstituted_or_impossible_scheduled_event_is_refused_loudly(world, event, capsys):
+    from debit.dispatch import RefusedScheduleEvent, handler
+    from infra.local.workers import LocalLambdaContext
+
+    enrolled(1)
+    set_today(world, "2026-10-02")
+    with pytest.raises(RefusedScheduleEvent):
+        handler(event, LocalLambdaContext("dispatcher", "a"))
+    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines() if "refused" in x]
+    assert line["level"] == "ERROR" and line["message"] == "scheduled event refused"
+    assert request("GET", "/debit-runs/2026-09", claims=OPERATOR).status == 404
+    assert request("GET", "/debit-runs/2026-11", claims=OPERATOR).status == 404
