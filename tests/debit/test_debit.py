@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -407,15 +408,15 @@ def test_an_all_failed_batch_reports_its_item_failures_without_a_function_error(
         {"scheduled_time": 1759258800},
     ],
 )
-def test_an_unsubstituted_or_impossible_scheduled_event_is_refused_loudly(world, event, capsys):
+def test_an_unsubstituted_or_impossible_scheduled_event_is_refused_loudly(world, event, caplog):
     from debit.dispatch import RefusedScheduleEvent, handler
     from infra.local.workers import LocalLambdaContext
 
     enrolled(1)
     set_today(world, "2026-10-02")
-    with pytest.raises(RefusedScheduleEvent):
+    with caplog.at_level(logging.INFO), pytest.raises(RefusedScheduleEvent):
         handler(event, LocalLambdaContext("dispatcher", "a"))
-    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines() if "refused" in x]
-    assert line["level"] == "ERROR" and line["message"] == "scheduled event refused"
+    (line,) = [r for r in caplog.records if r.getMessage() == "scheduled event refused"]
+    assert line.levelname == "ERROR"
     assert request("GET", "/debit-runs/2026-09", claims=OPERATOR).status == 404
     assert request("GET", "/debit-runs/2026-11", claims=OPERATOR).status == 404
