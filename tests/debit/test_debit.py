@@ -251,21 +251,7 @@ def test_the_sqs_worker_reports_partial_batch_failures(world, captured):
     enrolled(2)
     set_today(world, "2026-10-02")
     run("2026-09")
-    good = {"messageId": "m-1", "body": json.dumps(captured[0])}
-    bad = {"messageId": "m-2", "body": "{not json"}
-    records = [
-        {
-            **r,
-            "receiptHandle": "h",
-            "attributes": {"ApproximateReceiveCount": "1"},
-            "messageAttributes": {},
-            "md5OfBody": "x",
-            "eventSource": "aws:sqs",
-            "eventSourceARN": "arn:aws:sqs:eu-central-1:000000000000:debit",
-            "awsRegion": "eu-central-1",
-        }
-        for r in (good, bad)
-    ]
+    records = _sqs_records(("m-1", json.dumps(captured[0])), ("m-2", "{not json"))
     result = handler({"Records": records}, LocalLambdaContext("worker", "w"))
     assert result["batchItemFailures"] == [{"itemIdentifier": "m-2"}]
     assert request("GET", "/debit-runs/2026-09", claims=OPERATOR).body["charged_count"] == 2
