@@ -36,9 +36,12 @@ debian_chromium() {
     fi
   fi
   say "installing Debian's chromium for the browser tests (once)"
-  $sudo apt-get update -qq >&2 \
+  # Another apt-get (an unattended upgrade, another checkout's `make test`) may hold dpkg's
+  # lock: wait for it rather than fail.
+  local wait=(-o DPkg::Lock::Timeout=900)
+  $sudo apt-get "${wait[@]}" update -qq >&2 \
     && $sudo env DEBIAN_FRONTEND=noninteractive \
-      apt-get install -y -qq --no-install-recommends chromium >&2 \
+      apt-get "${wait[@]}" install -y -qq --no-install-recommends chromium >&2 \
     || { say "apt-get could not install chromium"; return 1; }
   system_chromium
 }
