@@ -46,6 +46,10 @@ test: venv ## Run the test suite (provides a Chromium for the browser tests itse
 	echo "NAVIGATOR_CHROMIUM=$$chromium"; \
 	NAVIGATOR_CHROMIUM="$$chromium" $(VENV)/bin/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
+test-fast: venv ## The suite without the browser, the fuzzing and the over-HTTP tests (about a minute)
+	$(VENV)/bin/pytest -n 2 --dist loadfile -m "not slow" -q $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
+
 openapi: venv ## Regenerate docs/openapi.json from the handlers (a test fails when it is stale)
 	$(PY) -m infra.openapi
 
@@ -84,4 +88,4 @@ bench: $(VENV)/.bench ## Run the benchmarks (never part of make test)
 clean: ## Remove the virtual environments and build output
 	rm -rf $(VENV) $(SAM_VENV) $(AUDIT_VENV) .aws-sam .audit
 
-.PHONY: help venv run test openapi lint audit build deploy bench clean
+.PHONY: help venv run test test-fast openapi lint audit build deploy bench clean

@@ -19,7 +19,7 @@ from navigator.settings import (
     reset_settings,
     snils_hmac_key,
 )
-from tests.conftest import PARENT, request
+from tests.support.api import PARENT, request
 
 SECRETS = ("SNILS_HMAC_KEY", "SNILS_HMAC_PARAMETER", "CURSOR_KEY", "CURSOR_KEY_PARAMETER")
 RUNTIME = ("AWS_LAMBDA_FUNCTION_NAME", "AWS_EXECUTION_ENV")
@@ -83,7 +83,7 @@ def test_in_lambda_a_configured_secret_is_used(bare):
 
 
 def test_the_cursor_key_is_read_from_ssm_and_signs_the_cursors(aws, bare):
-    from navigator.api.cursor import decode_cursor, encode_cursor
+    from navigator.paging import decode_cursor, encode_cursor
 
     query = {"list": "periods"}
     development = encode_cursor(query, "2026-2027")

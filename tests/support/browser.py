@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.local_stack import http
+from tests.support.local_stack import http
 
 # `make test` finds or installs a Chromium (infra/chromium.sh) and passes its path here.
 CHROMIUM_VARIABLE = "NAVIGATOR_CHROMIUM"
