@@ -5,6 +5,8 @@
 #   3. else Playwright's own browser (`playwright install chromium`);
 #   4. else nothing: it says on stderr what to install, prints an empty line and exits 1,
 #      and the browser tests fail with that advice.
+# Playwright's own driver (a Node.js binary in the playwright package) must start too: on a
+# minimal Debian it lacks libatomic.so.1, which it installs (package libatomic1) the same way.
 # Messages go to stderr; stdout carries only the path. Usage: infra/chromium.sh [VENV]
 set -uo pipefail
 venv="${1:-.venv}"
@@ -23,7 +25,8 @@ system_chromium() {
   return 1
 }
 
-debian_chromium() {
+# Installs Debian packages with apt-get, as root or with a password-less sudo.
+apt_install() {
   command -v apt-get >/dev/null 2>&1 || return 1
   local sudo=""
   if [ "$(id -u)" -ne 0 ]; then
@@ -31,19 +34,50 @@ debian_chromium() {
     if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
       sudo="sudo -n"
     else
-      say "not root and no password-less sudo: cannot install Debian's chromium"
+      say "not root and no password-less sudo: cannot install Debian's $*"
       return 1
     fi
   fi
-  say "installing Debian's chromium for the browser tests (once)"
+  say "installing Debian's $* for the browser tests (once)"
   # Another apt-get (an unattended upgrade, another checkout's `make test`) may hold dpkg's
   # lock: wait for it rather than fail.
   local wait=(-o DPkg::Lock::Timeout=900)
   $sudo apt-get "${wait[@]}" update -qq >&2 \
     && $sudo env DEBIAN_FRONTEND=noninteractive \
-      apt-get "${wait[@]}" install -y -qq --no-install-recommends chromium >&2 \
-    || { say "apt-get could not install chromium"; return 1; }
-  system_chromium
+      apt-get "${wait[@]}" install -y -qq --no-install-recommends "$@" >&2 \
+    || { say "apt-get could not install $*"; return 1; }
+}
+
+debian_chromium() {
+  apt_install chromium && system_chromium
+}
+
+# The Node.js binary that Playwright's Python package drives the browser through.
+driver_node() {
+  "$venv/bin/python" - <<'PY' 2>/dev/null
+import os
+
+import playwright
+
+print(os.path.join(os.path.dirname(playwright.__file__), "driver", "node"))
+PY
+}
+
+playwright_driver() {
+  [ -x "$venv/bin/python" ] || return 0  # no venv yet: nothing to check
+  local node missing
+  node="$(driver_node)"
+  [ -n "$node" ] && [ -x "$node" ] || return 0  # no playwright: the tests say so themselves
+  "$node" --version >/dev/null 2>&1 && return 0
+  missing="$(ldd "$node" 2>/dev/null | awk '/not found/ {print $1}' | tr '\n' ' ')"
+  say "Playwright's driver ($node) cannot start; missing libraries: ${missing:-unknown}"
+  case " $missing " in
+    *" libatomic.so.1 "*) apt_install libatomic1 ;;
+  esac
+  "$node" --version >/dev/null 2>&1 && return 0
+  say "install the libraries Playwright's driver lacks (${missing:-see ldd $node}; on" \
+    "Debian, libatomic.so.1 is the package libatomic1), or set NAVIGATOR_SKIP_E2E=1."
+  return 1
 }
 
 playwright_chromium() {
@@ -67,6 +101,8 @@ PY
   fi
   [ -n "$path" ] && echo "$path"
 }
+
+playwright_driver || { echo ""; exit 1; }
 
 system_chromium || debian_chromium || playwright_chromium || {
   say "no Chromium for the browser tests. Install one of: Debian's package" \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,6 +48,30 @@ def need_chromium() -> str:
         "(`apt-get install -y --no-install-recommends chromium`) or Playwright's browser "
         f"(`.venv/bin/playwright install chromium`) and set {CHROMIUM_VARIABLE} to its path; "
         f"or set {SKIP_VARIABLE}=1 to skip the browser tests.",
+        pytrace=False,
+    )
+
+
+def need_driver() -> None:
+    """Playwright's driver (a Node.js binary in the playwright package) starts, or a failure
+    saying what it lacks (on a minimal Debian, libatomic.so.1: `make test` installs it)."""
+    import playwright
+
+    node = Path(playwright.__file__).parent / "driver" / "node"
+    try:
+        subprocess.run([node, "--version"], check=True, capture_output=True, timeout=60)
+        return
+    except subprocess.CalledProcessError as error:
+        why = error.stderr.decode(errors="replace").strip().splitlines()[-1:]
+    except (OSError, subprocess.TimeoutExpired) as error:
+        why = [str(error)]
+    if os.environ.get(SKIP_VARIABLE) == "1":
+        pytest.skip(f"Playwright's driver cannot start and {SKIP_VARIABLE}=1")
+    pytest.fail(
+        f"Playwright's driver ({node}) cannot start: {' '.join(why) or 'no reason given'}. "
+        "Run the browser tests with `make test`, which installs what it lacks when it can (on "
+        "Debian, libatomic.so.1 is the package libatomic1); or install it yourself, or set "
+        f"{SKIP_VARIABLE}=1 to skip the browser tests.",
         pytrace=False,
     )
 
