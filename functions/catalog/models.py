@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import AfterValidator
-
 from navigator.api.types import (
     Address,
     Age,
@@ -14,6 +10,7 @@ from navigator.api.types import (
     Direction,
     Funding,
     Identifier,
+    Inn,
     Kopecks,
     Money,
     Month,
@@ -24,16 +21,6 @@ from navigator.api.types import (
     Strict,
     Title,
 )
-from navigator.domain.inn import inn_is_valid
-
-
-def _inn(value: str) -> str:
-    if not inn_is_valid(value):
-        raise ValueError("must be 10 or 12 digits with a valid checksum")
-    return value
-
-
-Inn = Annotated[str, AfterValidator(_inn)]
 
 
 class ProviderIn(Strict):

@@ -86,7 +86,9 @@ def _child() -> str:
     from navigator.service import children
 
     return str(
-        children.register_child(PARENT, "Сидорова Анна", "2015-03-03", new_snils())["child_id"]
+        children.register_child(PARENT, "Сидорова Анна", "2015-03-03", new_snils(), "Красноярск")[
+            "child_id"
+        ]
     )
 
 

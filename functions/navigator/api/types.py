@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from navigator.domain.inn import inn_is_valid
+
 Direction = Literal[
     "technical", "natural_science", "physical_sports", "arts", "tourism", "social_humanitarian"
 ]
@@ -43,6 +45,13 @@ def _real_date(text: str) -> str:
     return text
 
 
+def _inn(value: str) -> str:
+    if not inn_is_valid(value):
+        raise ValueError("must be 10 or 12 digits with a valid checksum")
+    return value
+
+
+Inn = Annotated[str, AfterValidator(_inn)]
 IsoDate = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), AfterValidator(_real_date)]
 
 

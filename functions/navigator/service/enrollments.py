@@ -15,8 +15,9 @@ from navigator.api.auth import Caller
 from navigator.domain import enrollment as rules
 from navigator.domain.calendar import current_month, now_utc_iso
 from navigator.domain.errors import Conflict, Forbidden, NotFound, StoreUnavailable
+from navigator.domain.payers import REGION
 from navigator.domain.periods import period_of_month
-from navigator.store import accounts, catalog, money, periods
+from navigator.store import accounts, budgets, catalog, money, periods
 from navigator.store.accounts import (
     CertificateItem,
     ChildProgramItem,
@@ -44,6 +45,7 @@ class _Plan:
     certificate: CertificateItem | None
     new_certificate: bool
     funding: rules.Funding
+    funder: budgets.Funder | None = None
 
 
 def backoff(attempt: int) -> None:
@@ -64,6 +66,7 @@ def certificate_view(cert: CertificateItem) -> dict[str, Any]:
         "number": cert.number,
         "child_id": cert.child_id,
         "period_id": cert.period_id,
+        "payer_id": cert.payer_id or REGION,
         "nominal_kopecks": int(cert.nominal),
         "balance_kopecks": int(cert.balance),
         "reserved_kopecks": int(cert.reserved),
@@ -176,8 +179,10 @@ def _plan(
     if seats.taken >= seats.capacity:
         raise Conflict("No free seat is left in this program.", code="no_seats")
     new_certificate = period is not None and certificate is None
+    funder = None
     if period is not None and certificate is None:
-        certificate = _new_certificate(child, period, caller)
+        funder = budgets.funder_for(child.municipality, period["period_id"])
+        certificate = _new_certificate(child, period, funder)
     balance = int(certificate.balance) if certificate is not None else None
     funding = rules.fund(months, int(program.price_per_month_kopecks), balance)
     rules.require_copay_accepted(funding, accept_copay)
@@ -191,6 +196,7 @@ def _plan(
         certificate,
         new_certificate,
         funding,
+        funder,
     )
 
 
@@ -221,8 +227,11 @@ def _period_and_certificate(
     raise Conflict("No funding period covers the first month.", code="no_active_period")
 
 
-def _new_certificate(child: Any, period: Mapping[str, Any], caller: Caller) -> CertificateItem:
+def _new_certificate(
+    child: Any, period: Mapping[str, Any], funder: budgets.Funder
+) -> CertificateItem:
     certificate_id = certificate_id_for(child.child_id, period["period_id"])
+    nominal = funder.nominal if funder.nominal is not None else period["nominal_kopecks"]
     period_month = period["starts_on"][:7].replace("-", "")
     return CertificateItem(
         pk=accounts.cert_key(certificate_id),
@@ -235,8 +244,10 @@ def _new_certificate(child: Any, period: Mapping[str, Any], caller: Caller) -> C
         child_id=child.child_id,
         period_id=period["period_id"],
         parent_sub=child.parent_sub,
-        nominal=period["nominal_kopecks"],
-        balance=period["nominal_kopecks"],
+        payer_id=funder.payer_id,
+        budget_version=funder.version,
+        nominal=nominal,
+        balance=nominal,
         reserved=0,
         spent=0,
         expired=0,
@@ -297,6 +308,8 @@ def _transaction(plan: _Plan, now: str) -> tuple[Transaction, EnrollmentItem, li
         reserve = [Movement("reserve", funding.certificate_total, enrollment_id)]
         if plan.new_certificate:
             money.issue_with(tx, plan.certificate, reserve, now)
+            assert plan.funder is not None  # a new certificate has its funder
+            budgets.take_certificate(tx, plan.funder)
             if not plan.period["in_use"]:
                 periods.mark_in_use(tx, plan.period)
         else:

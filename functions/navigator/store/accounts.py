@@ -96,6 +96,8 @@ class CertificateItem(_Data, Model):
     child_id = UnicodeAttribute()
     period_id = UnicodeAttribute()
     parent_sub = UnicodeAttribute()
+    payer_id = UnicodeAttribute(null=True)  # null: issued before payers, by `region`
+    budget_version = NumberAttribute(null=True)  # the payer's budget version it was issued under
     nominal = NumberAttribute()
     balance = NumberAttribute()
     reserved = NumberAttribute()
