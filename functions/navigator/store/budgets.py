@@ -131,7 +131,7 @@ def read_budget(payer_id: str, period_id: str) -> Budget | None:
             left=sum(int(s.left) for s in slices),
             committed=sum(int(s.committed) for s in slices),
             slices=tuple(slices),
-            nominals={int(v): int(n) for v, n in (head.nominals or {}).items()},
+            nominals={int(v): int(n) for v, n in _as_dict(head.nominals).items()},
         )
     raise StoreUnavailable("The budget is changing; please retry.")
 
@@ -149,7 +149,7 @@ def nominals_at_issue(payer_id: str, period_id: str) -> dict[int, int] | None:
             head = BudgetItem.get(budget_pk(payer_id), period_id, consistent_read=True)
         except BudgetItem.DoesNotExist:
             return None
-    return {int(v): int(n) for v, n in (head.nominals or {}).items()}
+    return {int(v): int(n) for v, n in _as_dict(head.nominals).items()}
 
 
 # ------------------------------------------------------------------ writing
@@ -309,3 +309,9 @@ def take_certificate(tx: Transaction, funder: Funder) -> None:
         ],
         (SliceItem.left > 0) & (SliceItem.nominal == funder.nominal),
     )
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    return dict(value.as_dict()) if hasattr(value, "as_dict") else dict(value)
