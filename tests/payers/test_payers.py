@@ -251,3 +251,31 @@ def test_certificates_issued_before_the_budget_keep_their_nominal_and_do_not_cou
     put_budget("krsk", 1)
     assert budget("krsk")["certificates_issued"] == 0
     assert enroll(register_child(), program).body["certificate"]["nominal_kopecks"] == 2_500_000
+
+
+# ------------------------------------------------------------ reconciliation
+
+
+def test_reconciliation_finds_a_budget_count_or_a_nominal_that_does_not_hold(world):
+    from navigator.service.reconciliation import budget_mismatches, reconcile
+    from navigator.store.accounts import CertificateItem, cert_key
+    from navigator.store.budgets import SliceItem, slice_pk
+
+    put_payer("krsk", ["Красноярск"])
+    put_budget("krsk", 5)
+    certificate = enroll(register_child(), publish()).body["certificate"]
+    assert budget_mismatches() == [] and reconcile()["mismatches"] == []
+    # Given a slice that counts one certificate too many...
+    slices = [SliceItem.get(slice_pk("krsk", "2026-2027", n), "SLICE") for n in range(32)]
+    spare = next(s for s in slices if int(s.left) > 0)
+    spare.update(actions=[SliceItem.left.add(-1), SliceItem.issued.add(1)])
+    assert [m["problem"] for m in budget_mismatches()] == [
+        "2 certificates counted, 1 issued under it"
+    ]
+    spare.update(actions=[SliceItem.left.add(1), SliceItem.issued.add(-1)])
+    # ...and a certificate whose nominal is not its budget's at issue (its terms still add up).
+    item = CertificateItem.get(cert_key(certificate["certificate_id"]), "CERT")
+    item.update(actions=[CertificateItem.nominal.add(1), CertificateItem.balance.add(1)])
+    problems = [m["problem"] for m in reconcile()["mismatches"]]
+    assert any("budget then gave 2500000" in p for p in problems), problems
+    item.update(actions=[CertificateItem.nominal.add(-1), CertificateItem.balance.add(-1)])

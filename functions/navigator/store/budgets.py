@@ -142,6 +142,14 @@ def budgets_of(payer_id: str) -> list[str]:
         return sorted(b.period_id for b in BudgetItem.query(budget_pk(payer_id)))
 
 
+def every_budget() -> list[Budget]:
+    """Every budget of every payer, each read whole (an operator's check, not a hot path)."""
+    with unavailable_on_failure():
+        heads = list(BudgetItem.scan(BudgetItem.pk.startswith("BUDGET#")))
+    found = [read_budget(h.payer_id, h.period_id) for h in heads]
+    return [b for b in found if b is not None]
+
+
 def nominals_at_issue(payer_id: str, period_id: str) -> dict[int, int] | None:
     """A budget's nominal of each version, for reconciliation."""
     with unavailable_on_failure():
