@@ -79,7 +79,7 @@ Nominals = dict[tuple[str, str], dict[int, int]]
 
 def budget_nominals() -> Nominals:
     """(payer, period) -> the nominal each version of its budget set."""
-    return {(b.payer_id, b.period_id): b.nominals for b in budgets.every_budget()}
+    return budgets.every_budget_nominals()
 
 
 def certificate_budget_problems(cert: Any, nominals: Nominals) -> list[str]:

@@ -142,22 +142,23 @@ def budgets_of(payer_id: str) -> list[str]:
         return sorted(b.period_id for b in BudgetItem.query(budget_pk(payer_id)))
 
 
+def _heads() -> list[BudgetItem]:
+    with unavailable_on_failure():
+        return list(BudgetItem.scan(BudgetItem.pk.startswith("BUDGET#")))
+
+
 def every_budget() -> list[Budget]:
     """Every budget of every payer, each read whole (an operator's check, not a hot path)."""
-    with unavailable_on_failure():
-        heads = list(BudgetItem.scan(BudgetItem.pk.startswith("BUDGET#")))
-    found = [read_budget(h.payer_id, h.period_id) for h in heads]
+    found = [read_budget(h.payer_id, h.period_id) for h in _heads()]
     return [b for b in found if b is not None]
 
 
-def nominals_at_issue(payer_id: str, period_id: str) -> dict[int, int] | None:
-    """A budget's nominal of each version, for reconciliation."""
-    with unavailable_on_failure():
-        try:
-            head = BudgetItem.get(budget_pk(payer_id), period_id, consistent_read=True)
-        except BudgetItem.DoesNotExist:
-            return None
-    return {int(v): int(n) for v, n in _as_dict(head.nominals).items()}
+def every_budget_nominals() -> dict[tuple[str, str], dict[int, int]]:
+    """(payer, period) -> the nominal each version of its budget set, for reconciliation."""
+    return {
+        (h.payer_id, h.period_id): {int(v): int(n) for v, n in _as_dict(h.nominals).items()}
+        for h in _heads()
+    }
 
 
 # ------------------------------------------------------------------ writing

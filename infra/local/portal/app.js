@@ -1837,11 +1837,10 @@
   }
 
   async function loadBudgets(payerIds) {
-    const out = [];
-    for (const payerId of payerIds) {
-      out.push(...(await fetchAll(`/payers/${encodeURIComponent(payerId)}/budgets`)));
-    }
-    return out;
+    const lists = await Promise.all(
+      payerIds.map((payerId) => fetchAll(`/payers/${encodeURIComponent(payerId)}/budgets`)),
+    );
+    return lists.flat();
   }
 
   function renderPayers(main) {
