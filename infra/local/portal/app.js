@@ -1901,7 +1901,10 @@
             ]),
           ),
         );
-        payerPick.replaceChildren(...payers.map((p) => h("option", { value: p.payer_id }, p.name)));
+        const picked = payerPick.value; // a reload keeps the operator's choice
+        payerPick.replaceChildren(
+          ...payers.map((p) => h("option", { value: p.payer_id, selected: p.payer_id === picked }, p.name)),
+        );
         budgetsBody.replaceChildren(...budgets.map(budgetRow));
         msg.replaceChildren();
       } catch (error) {
