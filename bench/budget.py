@@ -66,7 +66,7 @@ def _snils(n: int) -> str:
 
 
 def _programs() -> list[str]:
-    from navigator.api.auth import Caller
+    from navigator.identity import Caller
     from navigator.service import catalog
 
     clerk = Caller("clerk", frozenset({"providers"}), "bench-provider")
@@ -105,10 +105,11 @@ def scenario(
     programs: list[str],
     serial: list[int],
 ) -> dict[str, Any]:
-    from navigator.api.auth import Caller
     from navigator.domain.errors import Conflict
+    from navigator.identity import Caller
     from navigator.service import children, enrollments, payers
     from navigator.store import budgets
+    from navigator.store.payers import is_claim_key
 
     budgets.BUDGET_SHARDS = slices
     n = len(serial)
@@ -139,11 +140,13 @@ def scenario(
     per_item = meter.per_item()
 
     def is_budget(key: str) -> bool:
-        return '"BUDGET#' in key or '"MUNI#' in key
+        return budgets.is_budget_key(key) or is_claim_key(key)
 
     busiest_key, (_, busiest_wcu) = max(per_item.items(), key=lambda kv: kv[1][1])
-    slice_wcu = max((w for (t, k), (_, w) in per_item.items() if '"BUDGET#' in k), default=0)
-    claim_rcu = max((r for (t, k), (r, _) in per_item.items() if '"MUNI#' in k), default=0)
+    slice_wcu = max(
+        (w for (t, k), (_, w) in per_item.items() if budgets.is_budget_key(k)), default=0
+    )
+    claim_rcu = max((r for (t, k), (r, _) in per_item.items() if is_claim_key(k)), default=0)
     budget_rcu = sum(r for (t, k), (r, _) in per_item.items() if is_budget(k))
     budget_wcu = sum(w for (t, k), (_, w) in per_item.items() if is_budget(k))
     scale = PEAK / issues

@@ -11,7 +11,7 @@ the template's tables), each size N runs in a fresh child process:
 3. "the floor": for the floor's N items, one bare conditional TransactWriteItems per item
    issued directly with boto3 (the month pending -> charged, the certificate under its seq,
    the ledger entry put if free: the same items and conditions as the worker), no reads;
-4. the debit itself, in-process: navigator.service.debit.start_run(month, dispatch_here=True)
+4. the debit itself, in-process: navigator.service.debit.start_run(month, InProcess())
    dispatches from the due index and processes every batch inline;
 5. checks the run's report and reconcile() again (timed).
 
@@ -115,7 +115,7 @@ def _setup(engine: str = "moto") -> tuple[Any, Any]:
         _partition_query()
     server = EmbeddedDynamoDB()
     use_endpoint(server.start())
-    os.environ["DEBIT_DISPATCH_BACKGROUND"] = ""  # dispatch_here=True anyway
+    os.environ["DEBIT_DISPATCH_BACKGROUND"] = ""  # the pass runs in this process anyway
     ensure_tables()
     return server, dynamodb_client()
 
@@ -125,97 +125,57 @@ def _hex(tag: str, i: int, what: str) -> str:
 
 
 def _items(tag: str, i: int, percent: int, now: str) -> tuple[list[Any], dict[str, Any]]:
-    """One enrollment's items, as the enrollment code shapes them, and what the floor needs."""
-    from navigator.service.enrollments import REGION_CODE, certificate_id_for
-    from navigator.store import accounts
-    from navigator.store.accounts import CertificateItem, EnrollmentItem, LedgerItem, MonthItem
+    """One enrollment's items, built by the store's own constructors as an enrollment builds
+    them (only the charged month of the schedule), and what the floor needs."""
+    from navigator.store import accounts, money
+    from navigator.store.money import Movement
 
     enrollment_id = f"enr-{_hex(tag, i, 'enr')}"
     child_id = f"chd-{_hex(tag, i, 'child')}"
     parent_sub = f"parent-{_hex(tag, i, 'parent')}"
     program_id = f"prg-{tag}-{i // PER_PROGRAM:06d}"
-    certificate_id = certificate_id_for(child_id, PERIOD["period_id"])
-    key = accounts.enrollment_key(enrollment_id)
-    nominal = PERIOD["nominal_kopecks"]
-    head = EnrollmentItem(
-        pk=key,
-        gsi1pk=f"PARENT#{parent_sub}",
-        gsi1sk=f"ENR#{child_id}#{now}#{enrollment_id}",
-        gsi2pk=f"PROGRAM#{program_id}",
-        gsi2sk=f"ENR#{now}#{enrollment_id}",
-        duepk=accounts.end_key(END_MONTH, enrollment_id),
-        duesk=enrollment_id,
-        enrollment_id=enrollment_id,
+    certificate = accounts.new_certificate(child_id, parent_sub, PERIOD, now)
+    certificate_id = certificate.certificate_id
+    head, months = accounts.new_enrollment(
+        enrollment_id,
         child_id=child_id,
+        parent_sub=parent_sub,
         program_id=program_id,
         provider_id="p1",
-        parent_sub=parent_sub,
         certificate_id=certificate_id,
-        status="active",
-        start_month=MONTH,
-        end_month=END_MONTH,
-        price_per_month_kopecks=AMOUNT,
-        certificate_total_kopecks=AMOUNT,  # only the charged month is built
-        copay_total_kopecks=0,
+        price=AMOUNT,
+        schedule=[
+            {
+                "month": MONTH,
+                "certificate_kopecks": AMOUNT,
+                "copay_kopecks": 0,
+                "completeness_percent": percent,
+                "status": "pending",
+                "charged_kopecks": 0,
+            }
+        ],
+        certificate_total=AMOUNT,
+        copay_total=0,
         created_at=now,
     )
-    month = MonthItem(
-        pk=key,
-        sk=accounts.month_sk(MONTH),
-        duepk=accounts.due_key(MONTH, enrollment_id),
-        duesk=enrollment_id,
-        enrollment_id=enrollment_id,
-        certificate_id=certificate_id,
-        month=MONTH,
-        certificate_kopecks=AMOUNT,
-        copay_kopecks=0,
-        completeness_percent=percent,
-        status="pending",
-        charged_kopecks=0,
-    )
-    certificate = CertificateItem(
-        pk=accounts.cert_key(certificate_id),
-        gsi1pk=f"PARENT#{parent_sub}",
-        gsi1sk=f"CERT#{PERIOD['starts_on']}#{certificate_id}",
-        perpk=accounts.period_key(PERIOD["period_id"], certificate_id),
-        persk=certificate_id,
-        certificate_id=certificate_id,
-        number=f"{REGION_CODE}-{PERIOD['starts_on'][:4]}-{child_id.upper()[4:]}",
-        child_id=child_id,
-        period_id=PERIOD["period_id"],
-        parent_sub=parent_sub,
-        nominal=nominal,
-        balance=nominal - AMOUNT,
-        reserved=AMOUNT,
-        spent=0,
-        expired=0,
-        seq=2,
-        status="active",
-        valid_from=PERIOD["starts_on"],
-        valid_to=PERIOD["ends_on"],
-        created_at=now,
-    )
+    head.end_month = END_MONTH
+    head.duepk = accounts.end_key(END_MONTH, enrollment_id)
+    moves = [
+        Movement("issue", PERIOD["nominal_kopecks"]),
+        Movement("reserve", AMOUNT, enrollment_id),
+    ]
+    for term, value in money.apply({t: 0 for t in money.TERMS}, moves).items():
+        setattr(certificate, term, value)
+    certificate.seq = len(moves)
     ledger = [
-        LedgerItem(
-            pk=accounts.cert_key(certificate_id),
-            sk=accounts.ledger_sk(seq),
-            entry_id=f"le-{_hex(tag, i, f'le{seq}')}",
-            certificate_id=certificate_id,
-            seq=seq,
-            type=kind,
-            amount_kopecks=amount,
-            enrollment_id=enrollment_id if kind == "reserve" else None,
-            month=None,
-            created_at=now,
-        )
-        for seq, kind, amount in ((1, "issue", nominal), (2, "reserve", AMOUNT))
+        money.ledger_entry(certificate_id, seq, move, now) for seq, move in enumerate(moves, 1)
     ]
     spec = {
         "enrollment_id": enrollment_id,
         "certificate_id": certificate_id,
         "program_id": program_id,
     }
-    return [head, month, certificate, *ledger], spec
+    return [head, *months, certificate, *ledger], spec
 
 
 def _batch_write(client: Any, table: str, items: list[dict[str, Any]]) -> int:
@@ -294,7 +254,10 @@ def floor(client: Any, specs: list[dict[str, Any]], percent: int) -> None:
             {
                 "Update": {
                     "TableName": table,
-                    "Key": {"pk": {"S": accounts.enrollment_key(eid)}, "sk": {"S": f"M#{MONTH}"}},
+                    "Key": {
+                        "pk": {"S": accounts.enrollment_key(eid)},
+                        "sk": {"S": accounts.month_sk(MONTH)},
+                    },
                     "UpdateExpression": "SET #status = :charged, charged_kopecks = :c, "
                     "charged_pass = :p REMOVE duepk, duesk",
                     "ConditionExpression": "#status = :pending",
@@ -407,21 +370,14 @@ def _reconcile(sample: int | None, specs: list[dict[str, Any]]) -> dict[str, Any
     import random
 
     from navigator.store import accounts
-    from navigator.store.accounts import LedgerItem, MonthItem
 
     chosen = random.Random(7).sample(specs, min(sample, len(specs)))
     mismatches = []
     for spec in chosen:
         cert = accounts.get_certificate(spec["certificate_id"])
-        entries = list(
-            LedgerItem.query(
-                accounts.cert_key(spec["certificate_id"]), LedgerItem.sk.startswith("SEQ#")
-            )
-        )
+        entries, _ = accounts.ledger_page(spec["certificate_id"], 1_000, None)
         pending: dict[str, int] = defaultdict(int)
-        for month in MonthItem.query(
-            accounts.enrollment_key(spec["enrollment_id"]), MonthItem.sk.startswith("M#")
-        ):
+        for month in accounts.get_enrollment(spec["enrollment_id"])[1]:
             if month.status == "pending" and month.certificate_id:
                 pending[month.certificate_id] += int(month.certificate_kopecks)
         for problem in certificate_problems(cert, entries, pending):
@@ -440,6 +396,7 @@ def one(
 ) -> dict[str, Any]:
     from measure.meter import CapacityMeter
     from navigator.service import debit
+    from navigator.service.dispatchers import InProcess
 
     server, client = _setup(engine)
     out: dict[str, Any] = {"n": n, "percent": percent, "probe": probe, "engine": engine}
@@ -473,19 +430,17 @@ def one(
             done["next"] += max(1000, n // 10)
 
     # The dispatcher's enumeration ends when it hands its batches over: note that moment.
-    real_send = debit.send
     sent: dict[str, float] = {}
 
-    def send(messages: Any, progress: Any = None) -> None:
-        sent["at"] = time.perf_counter()
-        real_send(messages, progress)
+    class Noted(InProcess):
+        def send(self, messages: list[dict[str, Any]]) -> None:
+            sent.setdefault("at", time.perf_counter())
+            super().send(messages)
 
-    debit.send = send
     with CapacityMeter(probe=probe) as meter:
         began = time.perf_counter()
-        report = debit.start_run(MONTH, dispatch_here=True, progress=progress)
+        report = debit.start_run(MONTH, Noted(progress=progress))
         seconds = time.perf_counter() - began
-    debit.send = real_send
     enumerate_s = sent.get("at", began) - began
     out["debit"] = {
         "seconds": seconds,

@@ -7,8 +7,6 @@ from navigator.api.types import (
     Age,
     Capacity,
     Description,
-    Direction,
-    Funding,
     Identifier,
     Inn,
     Kopecks,
@@ -17,10 +15,10 @@ from navigator.api.types import (
     Municipality,
     NextCursor,
     Reply,
-    Status,
     Strict,
     Title,
 )
+from navigator.domain.catalog import Direction, Funding, Status
 
 
 class ProviderIn(Strict):

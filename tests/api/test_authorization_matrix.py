@@ -27,8 +27,8 @@ from infra.local.gateway import GatewayApp
 from infra.local.tokens import issue_token
 from infra.local.workers import LocalLambdaContext
 from infra.template import api_routes
-from tests.conftest import OPERATOR, OTHER_PARENT, PARENT, provider, request
-from tests.enroll.money_fixtures import (
+from tests.support.api import OPERATOR, OTHER_PARENT, PARENT, provider, request
+from tests.support.money import (
     enroll,
     new_snils,
     open_period,
@@ -37,7 +37,7 @@ from tests.enroll.money_fixtures import (
     register_provider,
     set_today,
 )
-from tests.payers.payer_fixtures import put_budget, put_payer
+from tests.support.payers import put_budget, put_payer
 
 TODAY = "2026-10-05"  # September 2026 has ended: a debit run of it is allowed.
 PRICE = 100_000  # 8 months of two programs fit in one certificate: no copay.

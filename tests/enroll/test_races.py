@@ -6,97 +6,20 @@ serializes requests as DynamoDB serializes conditional writes.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
-from navigator.api.auth import Caller
 from navigator.domain.errors import Conflict
-from tests.enroll.money_fixtures import new_snils
-from tests.invariants import assert_invariants
-
-PARENT = Caller("race-parent", frozenset({"parents"}), None)
-CLERK = Caller("race-clerk", frozenset({"providers"}), "race-provider")
+from tests.support.races import PARENT, race_child, race_program
 
 
-@pytest.fixture
-def server(monkeypatch):
-    from infra.local.dynamodb import EmbeddedDynamoDB
-    from infra.local.stack import ensure_tables, use_endpoint
-    from navigator.api.idempotency import reset
-    from navigator.settings import reset_settings
-    from navigator.store.base import reset_connections
-
-    monkeypatch.setenv("NAVIGATOR_TODAY", "2026-09-15")
-    monkeypatch.setenv("CATALOG_REFRESH_SECONDS", "0")
-    db = EmbeddedDynamoDB()
-    with monkeypatch.context() as env:
-        env.setenv("DYNAMODB_ENDPOINT", db.start())
-        use_endpoint(db.endpoint)
-        ensure_tables()
-        _given_a_catalog()
-        yield
-        assert_invariants()
-        # moto keeps its tables in process-wide state: leave none behind for the next test.
-        from infra.local.stack import dynamodb_client
-
-        client = dynamodb_client()
-        for name in client.list_tables()["TableNames"]:
-            client.delete_table(TableName=name)
-    db.stop()
-    reset()
-    reset_settings()
-    reset_connections()
-
-
-def _given_a_catalog() -> None:
-    from navigator.service import catalog, periods
-
-    periods.put_period("2026-2027", "2026-09-01", "2027-08-31", 3_000_000)
-    catalog.create_provider(
-        {
-            "provider_id": "race-provider",
-            "name": "Студия",
-            "inn": "7707083893",
-            "municipality": "Красноярск",
-        }
-    )
-
-
-def _program(capacity: int, price: int = 100_000, title: str = "Шахматы") -> str:
-    from navigator.service import catalog
-
-    fields = {
-        "title": title,
-        "direction": "technical",
-        "municipality": "Красноярск",
-        "age_min": 5,
-        "age_max": 17,
-        "price_per_month_kopecks": price,
-        "start_month": "2026-09",
-        "end_month": "2027-05",
-        "capacity": capacity,
-        "funding": "certificate",
-    }
-    return str(catalog.create_program(CLERK, fields)["program_id"])
-
-
-def _child() -> str:
-    from navigator.service import children
-
-    return str(
-        children.register_child(PARENT, "Сидорова Анна", "2015-03-03", new_snils(), "Красноярск")[
-            "child_id"
-        ]
-    )
-
-
-def _attempt(child_id: str, program_id: str) -> str:
+def _attempt(child_id: str, program_id: str, accept_copay: bool = True) -> str:
     from navigator.service import enrollments
 
     try:
-        enrollments.enroll(PARENT, child_id, program_id, accept_copay=True)
+        enrollments.enroll(PARENT, child_id, program_id, accept_copay=accept_copay)
     except Conflict as refusal:
         return refusal.code
     return "enrolled"
@@ -105,8 +28,8 @@ def _attempt(child_id: str, program_id: str) -> str:
 def test_last_seats_go_to_exactly_as_many_children_as_there_are_seats(server):
     from navigator.store.catalog import get_seats
 
-    program = _program(capacity=5)
-    families = [_child() for _ in range(16)]
+    program = race_program(capacity=5)
+    families = [race_child() for _ in range(16)]
     with ThreadPoolExecutor(max_workers=16) as pool:
         outcomes = Counter(pool.map(lambda c: _attempt(c, program), families))
     assert outcomes == Counter({"enrolled": 5, "no_seats": 11})
@@ -116,8 +39,8 @@ def test_last_seats_go_to_exactly_as_many_children_as_there_are_seats(server):
 def test_concurrent_first_enrollments_issue_exactly_one_certificate(server):
     from navigator.store.accounts import certificates_of_parent
 
-    programs = [_program(capacity=10, price=50_000, title=f"Кружок {n}") for n in range(4)]
-    child = _child()
+    programs = [race_program(capacity=10, price=50_000, title=f"Кружок {n}") for n in range(4)]
+    child = race_child()
     with ThreadPoolExecutor(max_workers=4) as pool:
         outcomes = Counter(pool.map(lambda p: _attempt(child, p), programs))
     assert outcomes == Counter({"enrolled": 4})
@@ -128,8 +51,8 @@ def test_concurrent_first_enrollments_issue_exactly_one_certificate(server):
 
 
 def test_the_same_child_clicking_many_times_is_enrolled_once(server):
-    program = _program(capacity=10)
-    child = _child()
+    program = race_program(capacity=10)
+    child = race_child()
     with ThreadPoolExecutor(max_workers=8) as pool:
         outcomes = Counter(pool.map(lambda _: _attempt(child, program), range(8)))
     assert outcomes == Counter({"enrolled": 1, "already_enrolled": 7})
@@ -139,10 +62,130 @@ def test_a_certificate_never_goes_negative_when_contracts_race_for_its_balance(s
     from navigator.store.accounts import certificates_of_parent
 
     # Each course costs 1,800,000 of a 3,000,000 nominal: the second gets what is left.
-    programs = [_program(capacity=10, price=200_000, title=f"Дорогой {n}") for n in range(4)]
-    child = _child()
+    programs = [race_program(capacity=10, price=200_000, title=f"Дорогой {n}") for n in range(4)]
+    child = race_child()
     with ThreadPoolExecutor(max_workers=4) as pool:
         outcomes = Counter(pool.map(lambda p: _attempt(child, p), programs))
     assert outcomes == Counter({"enrolled": 4})
     cert = certificates_of_parent(PARENT.sub)[0]
     assert int(cert.balance) == 0 and int(cert.reserved) == 3_000_000
+
+
+def _click(child_id: str, program_id: str) -> str:
+    """A parent's click without the co-payment consent."""
+    return _attempt(child_id, program_id, accept_copay=False)
+
+
+ROUNDS = 20
+
+
+def test_a_double_click_that_enrolls_once_answers_already_enrolled_to_every_other_click(server):
+    # 9 months at 200,000 fit the 3,000,000 nominal, but not twice: a click that saw the
+    # first click's balance without its lock would answer copay_required.
+    for _ in range(ROUNDS):
+        program = race_program(capacity=10, price=200_000)
+        child = race_child()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            outcomes = Counter(pool.map(_click, [child] * 8, [program] * 8))
+        assert outcomes == Counter({"enrolled": 1, "already_enrolled": 7})
+
+
+def test_clicks_for_the_last_seat_are_never_told_to_pay_what_no_serial_order_asks(server):
+    # One seat left. A double-clicking family that can afford one contract, and four other
+    # families: serially the seat goes once, every other click of the winner's family is
+    # already_enrolled and every other family's is no_seats; never copay_required.
+    for _ in range(ROUNDS):
+        program = race_program(capacity=1, price=200_000)
+        clicker, *others = [race_child() for _ in range(5)]
+        attempts = [clicker] * 6 + others
+        with ThreadPoolExecutor(max_workers=len(attempts)) as pool:
+            outcomes = list(
+                zip(attempts, pool.map(_click, attempts, [program] * len(attempts)), strict=True)
+            )
+        assert Counter(outcome for _, outcome in outcomes)["enrolled"] == 1
+        winner = next(c for c, outcome in outcomes if outcome == "enrolled")
+        for child, outcome in outcomes:
+            if outcome == "enrolled":
+                continue
+            expected = "already_enrolled" if child == winner else "no_seats"
+            assert outcome == expected, (child == clicker, outcome)
+
+
+BUDGET_ROUNDS = 10
+LEFT = 2
+
+
+def _last_certificates(round_no: int, attempt, slow: set[str]) -> None:
+    """One round: a payer with two certificates of 2,000,000 left (two of its 32 slices hold
+    one each), and for its children a program with one seat that needs a co-payment
+    (9 x 300,000) and a roomy one that does not; four children who will not pay it and three
+    who will try for the seat, three the roomy program, all at once.
+
+    Serially the budget issues exactly two. The one seat goes, if at all, with a certificate,
+    so while it is free the budget has one: a child refused there is no_seats once someone
+    has it, else no_certificates_left, or, not paying, copay_required before either. At the
+    roomy program: no_certificates_left."""
+    from navigator.service import payers
+    from navigator.service.views import budget_view
+    from navigator.store.budgets import read_budget
+
+    municipality, payer_id = f"Посёлок {round_no}", f"last-payer-{round_no}"
+    payers.put_payer(payer_id, "Управление образования", "2466012340", [municipality], 80)
+    payers.put_budget(payer_id, "2026-2027", 2_000_000, LEFT)
+    one_seat = race_program(capacity=1, price=300_000, title=f"Одно место {round_no}")
+    roomy = race_program(capacity=20, price=100_000, title=f"Просторный {round_no}")
+    attempts = [(race_child(municipality), one_seat, False) for _ in range(4)]
+    slow.clear()
+    slow.update(child for child, _, _ in attempts)
+    attempts += [(race_child(municipality), one_seat, True) for _ in range(3)]
+    attempts += [(race_child(municipality), roomy, True) for _ in range(3)]
+    with ThreadPoolExecutor(max_workers=len(attempts)) as pool:
+        outcomes = list(pool.map(lambda a: (a[1], a[2], attempt(*a)), attempts))
+    assert [outcome for _, _, outcome in outcomes].count("enrolled") == LEFT, outcomes
+    budget = budget_view(read_budget(payer_id, "2026-2027"))
+    assert (budget["certificates_issued"], budget["certificates_left"]) == (LEFT, 0)
+    seat_taken = (one_seat, True, "enrolled") in outcomes
+    for program, pays, outcome in outcomes:
+        if outcome == "enrolled":
+            continue
+        if program == roomy:
+            serial = {"no_certificates_left"}
+        else:
+            serial = {"no_seats"} if seat_taken else {"no_certificates_left"}
+            if not pays:
+                serial.add("copay_required")
+        assert outcome in serial, outcomes
+
+
+def test_a_budgets_last_certificates_go_to_exactly_its_count_and_every_refusal_is_serial(server):
+    for round_no in range(BUDGET_ROUNDS):
+        _last_certificates(round_no, _attempt, set())
+
+
+def test_a_refusal_decided_again_reads_the_budget_in_its_snapshot(server, monkeypatch):
+    # The same round, with the moment forced: those who will not pay are refused
+    # copay_required first, so they decide again on a snapshot; the others start once the
+    # first such snapshot is taken, and those snapshots pause until the others are done. A
+    # decision that read the budget after its snapshot would answer from two moments: the
+    # seat still free, the budget already spent (no_certificates_left, which no serial order
+    # gives once the seat went with a certificate).
+    from navigator.store import accounts
+
+    snapshot, slow, snapped = accounts.enrollment_snapshot, set(), threading.Event()
+
+    def slow_snapshot(child_id, *args, **kwargs):
+        seen = snapshot(child_id, *args, **kwargs)
+        if child_id in slow:
+            snapped.set()
+            time.sleep(0.3)
+        return seen
+
+    def attempt(child_id: str, program_id: str, accept_copay: bool) -> str:
+        if child_id not in slow:
+            snapped.wait(timeout=2)
+        return _attempt(child_id, program_id, accept_copay)
+
+    monkeypatch.setattr(accounts, "enrollment_snapshot", slow_snapshot)
+    for round_no in range(BUDGET_ROUNDS):
+        snapped.clear()
+        _last_certificates(round_no, attempt, slow)

@@ -9,11 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from navigator.api.auth import Caller
 from navigator.domain.errors import Conflict
-from tests.enroll.money_fixtures import new_snils
-from tests.enroll.test_races import _program, server  # noqa: F401 - the fixture
-from tests.invariants import assert_invariants
+from navigator.identity import Caller
+from tests.support.invariants import assert_invariants
+from tests.support.money import new_snils
+from tests.support.races import race_program
 
 ROUNDS = 10
 FAMILIES = 40
@@ -55,27 +55,28 @@ def _attempt(child_id: str, program_id: str) -> str:
 
 
 def _race(left: int) -> list[tuple[Counter[str], dict]]:
+    from navigator.service.views import budget_view
     from navigator.store.budgets import read_budget
 
     results = []
     for round_no in range(ROUNDS):
         payer_id, municipality = _given_a_payer_with(left, round_no)
-        program = _program(capacity=FAMILIES, title=f"Кружок {round_no}")
+        program = race_program(capacity=FAMILIES, title=f"Кружок {round_no}")
         families = _children(municipality)
         with ThreadPoolExecutor(max_workers=FAMILIES) as pool:
             outcomes = Counter(pool.map(lambda c, p=program: _attempt(c, p), families))
         budget = read_budget(payer_id, "2026-2027")
         assert budget is not None
-        results.append((outcomes, budget.view()))
+        results.append((outcomes, budget_view(budget)))
     return results
 
 
 @pytest.mark.parametrize("left, refused", [(25, 15), (40, 0)])
-def test_forty_first_enrollments_get_exactly_the_certificates_left(server, left, refused):  # noqa: F811
+def test_forty_first_enrollments_get_exactly_the_certificates_left(server, left, refused):
     """Given a payer with `left` certificates, when 40 of its children first enroll at once,
     then exactly min(40, left) get one and the others are refused no_certificates_left; ten
     rounds, each with its own payer."""
-    from navigator.store.accounts import CertificateItem
+    from navigator.store.accounts import scan_certificates
 
     for outcomes, budget in _race(left):
         expected = Counter({"enrolled": FAMILIES - refused})
@@ -86,7 +87,7 @@ def test_forty_first_enrollments_get_exactly_the_certificates_left(server, left,
         assert budget["certificates_left"] == left - (FAMILIES - refused)
         assert budget["nominal_committed_kopecks"] == (FAMILIES - refused) * 2_000_000
     issued = Counter(
-        c.payer_id for c in CertificateItem.scan(CertificateItem.sk == "CERT") if c.payer_id
+        c.payer_id for c in scan_certificates() if c.payer_id and c.payer_id != "region"
     )
     assert issued == Counter({f"race-payer-{n}": FAMILIES - refused for n in range(ROUNDS)})
     assert_invariants()

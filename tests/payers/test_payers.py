@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from navigator.domain.payers import municipality_key, split_evenly, spread_change
-from tests.conftest import OPERATOR, PARENT, request
-from tests.enroll.money_fixtures import NOMINAL, enroll, publish, register_child
-from tests.payers.payer_fixtures import (
+from tests.support.api import OPERATOR, PARENT, request
+from tests.support.money import NOMINAL, enroll, publish, register_child
+from tests.support.payers import (
     NORILSK_INN,
     budget,
     payer_claims,

@@ -5,7 +5,7 @@ from __future__ import annotations
 REGION = "region"
 REGION_NAME = "Краевой бюджет"
 DEFAULT_ADVANCE_PERCENT = 80
-# A budget's count lives in this many items (docs/decisions.md, "A budget's count in slices").
+# A budget's count lives in this many items (docs/decisions.md, 29).
 BUDGET_SHARDS = 32
 
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from navigator.api.auth import Caller
-from navigator.api.cursor import page_of
 from navigator.domain.calendar import now_utc_iso
-from navigator.domain.errors import Forbidden, InvalidInput, NotFound, StoreUnavailable
+from navigator.domain.errors import Forbidden, InvalidInput, NotFound
 from navigator.domain.inn import inn_is_valid
 from navigator.domain.payers import REGION, municipality_key
+from navigator.identity import Caller
+from navigator.paging import page_of
+from navigator.service.views import budget_view, payer_view
 from navigator.store import budgets, periods
 from navigator.store import payers as store
+from navigator.store.base import retrying
 from navigator.store.payers import PayerChange
-
-WRITE_ATTEMPTS = 8
 
 
 def _invalid(field: str, problem: str) -> InvalidInput:
@@ -64,30 +64,31 @@ def put_payer(
     if len({municipality_key(n) for n in names}) != len(names) or not all(names):
         raise _invalid("municipalities", "must be distinct, non-blank names")
     change = PayerChange(payer_id, name, inn, names, advance_percent)
-    for _ in range(WRITE_ATTEMPTS):
-        seen = store.get_payer(payer_id)
-        if store.write_payer(change, seen, now_utc_iso()):
-            return {
-                "payer_id": payer_id,
-                "name": name,
-                "inn": inn,
-                "municipalities": names,
-                "advance_percent": advance_percent,
-            }
-    raise StoreUnavailable("The payer is changing concurrently; please retry.")
+
+    def attempt() -> dict[str, Any]:
+        store.write_payer(change, store.get_payer(payer_id), now_utc_iso())
+        return {
+            "payer_id": payer_id,
+            "name": name,
+            "inn": inn,
+            "municipalities": names,
+            "advance_percent": advance_percent,
+        }
+
+    return retrying(attempt, what="The payer")
 
 
 def list_payers(limit: int, cursor: str | None) -> dict[str, Any]:
     items, next_cursor = page_of(
         store.list_payers(), lambda p: p.payer_id, limit, cursor, {"payers": 1}
     )
-    return {"items": [p.view() for p in items], "next_cursor": next_cursor}
+    return {"items": [payer_view(p) for p in items], "next_cursor": next_cursor}
 
 
 def get_payer(caller: Caller, payer_id: str) -> dict[str, Any]:
     payer = _existing_payer(payer_id)
     _may_read(caller, payer_id)
-    return payer.view()
+    return payer_view(payer)
 
 
 # ----------------------------------------------------------------- budgets
@@ -97,13 +98,15 @@ def put_budget(payer_id: str, period_id: str, nominal: int, limit: int) -> dict[
     _existing_payer(payer_id)
     if not any(p.period_id == period_id for p in periods.read_periods()[1]):
         raise NotFound("No such period.")
-    for _ in range(WRITE_ATTEMPTS):
+
+    def attempt() -> dict[str, Any]:
         seen = budgets.read_budget(payer_id, period_id)
-        if budgets.write_budget(payer_id, period_id, nominal, limit, seen, now_utc_iso()):
-            budget = budgets.read_budget(payer_id, period_id)
-            assert budget is not None  # just written, and budgets are never deleted
-            return budget.view()
-    raise StoreUnavailable("The budget is changing concurrently; please retry.")
+        budgets.write_budget(payer_id, period_id, nominal, limit, seen, now_utc_iso())
+        budget = budgets.read_budget(payer_id, period_id)
+        assert budget is not None  # just written, and budgets are never deleted
+        return budget_view(budget)
+
+    return retrying(attempt, what="The budget")
 
 
 def get_budget(caller: Caller, payer_id: str, period_id: str) -> dict[str, Any]:
@@ -112,7 +115,7 @@ def get_budget(caller: Caller, payer_id: str, period_id: str) -> dict[str, Any]:
     budget = budgets.read_budget(payer_id, period_id)
     if budget is None:
         raise NotFound("This payer has no budget for this period.")
-    return budget.view()
+    return budget_view(budget)
 
 
 def list_budgets(caller: Caller, payer_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -123,4 +126,4 @@ def list_budgets(caller: Caller, payer_id: str, limit: int, cursor: str | None) 
         budgets.budgets_of(payer_id), lambda p: p, limit, cursor, {"budgets": payer_id}
     )
     items = [budgets.read_budget(payer_id, period_id) for period_id in period_ids]
-    return {"items": [b.view() for b in items if b is not None], "next_cursor": next_cursor}
+    return {"items": [budget_view(b) for b in items if b is not None], "next_cursor": next_cursor}

@@ -1,6 +1,6 @@
 """Budgets: a payer's count of certificates for a period, in slices that no enrollment waits on.
 
-Keys (docs/decisions.md, "A budget's count in slices"):
+Keys (docs/decisions.md, 29, "Payers, and a budget's count in 32 slices"):
 - budget  operations BUDGET#{payer_id} / {period_id}: nominal, limit, version, and the nominal
           of each version (what reconciliation checks a certificate's nominal against)
 - slice   accounts BUDGET#{payer_id}#{period_id}#{n:02d} / SLICE, n < BUDGET_SHARDS: its part
@@ -11,6 +11,8 @@ Keys (docs/decisions.md, "A budget's count in slices"):
 An enrollment that issues a certificate under a budget takes one from one slice, in its own
 transaction, only while that slice has one left and the nominal is the one it read. A budget
 write changes every slice, relatively (`left += change`), in one transaction with the budget.
+A refusal is decided on a snapshot that holds the budget items it depends on (`Wanted`,
+`funder_in`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from navigator.domain.errors import Conflict, StoreUnavailable
-from navigator.domain.payers import BUDGET_SHARDS, split_evenly, spread_change
+from navigator.domain.payers import BUDGET_SHARDS, REGION, split_evenly, spread_change
 from navigator.store import payers
 from navigator.store.base import (
     Cancelled,
@@ -35,8 +37,8 @@ from navigator.store.base import (
 )
 
 SLICE_SK = "SLICE"
-# Reads of every slice that saw slices of two budget versions (a budget write between them).
-REFUSAL_READS = 4
+# Reads of a whole budget that may see slices of two versions (a budget write between them).
+BUDGET_READS = 4
 
 
 @register
@@ -77,6 +79,11 @@ def slice_pk(payer_id: str, period_id: str, n: int) -> str:
     return f"BUDGET#{payer_id}#{period_id}#{n:02d}"
 
 
+def is_budget_key(key: str) -> bool:
+    """Whether a raw key (as the capacity meter records it) is a budget's or a slice's."""
+    return '"BUDGET#' in key
+
+
 # ------------------------------------------------------------------ reading
 
 
@@ -93,17 +100,6 @@ class Budget:
     slices: tuple[SliceItem, ...]
     nominals: dict[int, int]  # version -> the nominal it set
 
-    def view(self) -> dict[str, Any]:
-        return {
-            "payer_id": self.payer_id,
-            "period_id": self.period_id,
-            "nominal_kopecks": self.nominal_kopecks,
-            "certificate_limit": self.certificate_limit,
-            "certificates_issued": self.issued,
-            "certificates_left": self.left,
-            "nominal_committed_kopecks": self.committed,
-        }
-
 
 def _slice_keys(payer_id: str, period_id: str) -> list[tuple[type[Model], str, str]]:
     return [(SliceItem, slice_pk(payer_id, period_id, n), SLICE_SK) for n in range(BUDGET_SHARDS)]
@@ -111,7 +107,7 @@ def _slice_keys(payer_id: str, period_id: str) -> list[tuple[type[Model], str, s
 
 def read_budget(payer_id: str, period_id: str) -> Budget | None:
     """The budget with every slice, all of one version (each read consistently)."""
-    for _ in range(REFUSAL_READS):
+    for _ in range(BUDGET_READS):
         found = read_together(
             [(BudgetItem, budget_pk(payer_id), period_id), *_slice_keys(payer_id, period_id)]
         )
@@ -166,8 +162,8 @@ def every_budget_nominals() -> dict[tuple[str, str], dict[int, int]]:
 
 def write_budget(
     payer_id: str, period_id: str, nominal: int, limit: int, seen: Budget | None, now: str
-) -> bool:
-    """Create the budget, or change it from `seen`; False if it changed meanwhile.
+) -> None:
+    """Create the budget, or change it from `seen`; Cancelled if it changed meanwhile.
 
     A limit below the certificates issued: Conflict(limit_below_issued). Each slice's count
     changes relatively, so the enrollments that take certificates meanwhile are not lost; a
@@ -223,12 +219,7 @@ def write_budget(
                 ],
                 condition,
             )
-    try:
-        with unavailable_on_failure():
-            tx.commit(BudgetItem._get_connection().connection)
-    except Cancelled:
-        return False
-    return True
+    tx.commit()
 
 
 # -------------------------------------------------------- issuing certificates
@@ -249,23 +240,33 @@ class Funder:
         return self.nominal is not None
 
 
+def _no_certificates_left(payer_id: str, period_id: str) -> Conflict:
+    return Conflict(
+        "The payer's budget has no certificates left for this period.",
+        code="no_certificates_left",
+        details={"payer_id": payer_id, "period_id": period_id},
+    )
+
+
 def funder_for(municipality: str | None, period_id: str) -> Funder:
     """The payer serving the municipality now, and a slice of its budget with one left.
 
     Reads the municipality's claim and one slice together (the payer guessed from a cache, the
-    claim deciding). The slice empty: every slice is read; none left in any, all of one budget
-    version: Conflict(no_certificates_left).
+    claim deciding). The slice empty: every slice is read; none left in any:
+    Conflict(no_certificates_left). These are consistent batch reads, not one moment: what goes
+    ahead is conditioned in the enrollment's transaction, and a refusal is decided again on a
+    snapshot (`Wanted`, `funder_in`).
     """
     n = random.randrange(BUDGET_SHARDS)
-    guess = payers.guess_payer(municipality) if municipality else payers.REGION
+    guess = payers.guess_payer(municipality) if municipality else REGION
     wanted: list[tuple[type[Model], str, str]] = [
         (SliceItem, slice_pk(guess, period_id, n), SLICE_SK)
     ]
     if municipality:
-        wanted.append((payers.MunicipalityItem, payers.municipality_pk(municipality), "MUNI"))
+        wanted.append(payers.claim_key(municipality))
     found = read_together(wanted)
     chosen = found[0]
-    payer_id = found[1].payer_id if len(found) > 1 and found[1] is not None else payers.REGION
+    payer_id = found[1].payer_id if len(found) > 1 and found[1] is not None else REGION
     if payer_id != guess:
         payers.guess_payer(municipality or "", refresh=True)
         chosen = read_together([(SliceItem, slice_pk(payer_id, period_id, n), SLICE_SK)])[0]
@@ -277,28 +278,105 @@ def funder_for(municipality: str | None, period_id: str) -> Funder:
 
 
 def _slice_with_one_left(payer_id: str, period_id: str) -> tuple[int, SliceItem]:
-    """A slice with a certificate left, or the refusal once none is left in any.
+    """A slice with a certificate left, or the refusal once none is left in any."""
+    slices = read_together(_slice_keys(payer_id, period_id))
+    open_slices = [n for n, s in enumerate(slices) if s is not None and int(s.left) > 0]
+    if open_slices:
+        n = random.choice(open_slices)
+        return n, slices[n]
+    if any(s is None for s in slices):
+        raise Cancelled(set(), conflicted=True)  # cannot happen: the slices are written together
+    raise _no_certificates_left(payer_id, period_id)
 
-    Why the refusal is serial: slices only lose certificates, except by a budget write, which
-    changes every slice and its version at once. Each slice read is consistent, so each shows
-    its state at some moment of the read; if all show one version, no budget write came between
-    those moments, so at the last of them every slice still had none left.
+
+# ------------------------------------------------- deciding on a snapshot
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """The budget items an enrollment's snapshot reads: the claim of the child's municipality
+    and some slices of one payer's budget for one period."""
+
+    municipality: str | None
+    payer_id: str
+    period_id: str
+    slice_nos: tuple[int, ...]
+
+    @classmethod
+    def one_slice(cls, municipality: str | None, payer_id: str, period_id: str) -> Wanted:
+        return cls(municipality, payer_id, period_id, (random.randrange(BUDGET_SHARDS),))
+
+    @classmethod
+    def every_slice(cls, municipality: str | None, payer_id: str, period_id: str) -> Wanted:
+        return cls(municipality, payer_id, period_id, tuple(range(BUDGET_SHARDS)))
+
+    def keys(self) -> list[tuple[type[Model], str, str]]:
+        keys: list[tuple[type[Model], str, str]] = [
+            (SliceItem, slice_pk(self.payer_id, self.period_id, n), SLICE_SK)
+            for n in self.slice_nos
+        ]
+        if self.municipality:
+            keys.append(payers.claim_key(self.municipality))
+        return keys
+
+
+@dataclass(frozen=True)
+class Seen:
+    """The items of a `Wanted`, as a snapshot found them."""
+
+    wanted: Wanted
+    claimed_by: str  # the payer the claim names; `region` when there is no claim
+    slices: tuple[SliceItem | None, ...]
+
+    @classmethod
+    def of(cls, wanted: Wanted, found: list[Any]) -> Seen:
+        slices = tuple(found[: len(wanted.slice_nos)])
+        claim = found[len(wanted.slice_nos)] if wanted.municipality else None
+        return cls(wanted, claim.payer_id if claim is not None else REGION, slices)
+
+
+class Unread(Exception):
+    """A decision on a snapshot needs budget items the snapshot did not hold: read these."""
+
+    def __init__(self, wanted: Wanted) -> None:
+        super().__init__(f"{wanted.payer_id}/{wanted.period_id}: {len(wanted.slice_nos)} slices")
+        self.wanted = wanted
+
+
+def funder_in(seen: Seen | None, municipality: str | None, period_id: str) -> Funder:
+    """`funder_for`, decided on items that all stood at one moment.
+
+    At one moment a budget's slices all exist or none does (they are created together), and
+    all carry the budget's version and nominal (a budget write changes every slice in one
+    transaction). So one slice with a certificate left shows the budget open at its nominal,
+    one absent slice shows no budget, and only all of them empty is no_certificates_left.
+    Unread when the snapshot lacks what that takes: the right payer's slices of the period,
+    every slice for a refusal.
     """
-    for _ in range(REFUSAL_READS):
-        slices = read_together(_slice_keys(payer_id, period_id))
-        if any(s is None for s in slices):
-            continue  # cannot happen: a budget's slices are written together
-        open_slices = [n for n, s in enumerate(slices) if int(s.left) > 0]
-        if open_slices:
-            n = random.choice(open_slices)
-            return n, slices[n]
-        if len({int(s.version) for s in slices}) == 1:
-            raise Conflict(
-                "The payer's budget has no certificates left for this period.",
-                code="no_certificates_left",
-                details={"payer_id": payer_id, "period_id": period_id},
-            )
-    raise StoreUnavailable("The budget is changing; please retry.")
+    wanted = seen.wanted if seen is not None else None
+    if (
+        seen is None
+        or wanted is None
+        or wanted.period_id != period_id
+        or (wanted.municipality != municipality)
+    ):
+        payer_id = payers.guess_payer(municipality) if municipality else REGION
+        raise Unread(Wanted.one_slice(municipality, payer_id, period_id))
+    if seen.claimed_by != wanted.payer_id:
+        raise Unread(Wanted.one_slice(municipality, seen.claimed_by, period_id))
+    payer_id = wanted.payer_id
+    present = [(n, s) for n, s in zip(wanted.slice_nos, seen.slices, strict=True) if s is not None]
+    if not present:
+        return Funder(payer_id, period_id, wanted.slice_nos[0], None, None)
+    if len(present) != len(wanted.slice_nos):
+        raise Cancelled(set(), conflicted=True)  # cannot happen: the slices are written together
+    open_slices = [(n, s) for n, s in present if int(s.left) > 0]
+    if open_slices:
+        n, chosen = random.choice(open_slices)
+        return Funder(payer_id, period_id, n, int(chosen.nominal), int(chosen.version))
+    if len(wanted.slice_nos) < BUDGET_SHARDS:
+        raise Unread(Wanted.every_slice(municipality, payer_id, period_id))
+    raise _no_certificates_left(payer_id, period_id)
 
 
 def take_certificate(tx: Transaction, funder: Funder) -> None:

@@ -1,6 +1,6 @@
 """Payers and the municipalities they serve, in the operations table.
 
-Keys (docs/decisions.md, "Payers and budgets"):
+Keys (docs/decisions.md, 29, "Payers, and a budget's count in 32 slices"):
 - payer         PAYER / {payer_id}: the card, with a version every write bumps
 - municipality  MUNI#{key} / MUNI: which payer serves it (key: municipality_key of the name);
                 its existence is what lets one payer only serve a municipality
@@ -45,15 +45,6 @@ class PayerItem(Model):
     version = NumberAttribute(default=0)
     updated_at = UnicodeAttribute(null=True)
 
-    def view(self) -> dict[str, Any]:
-        return {
-            "payer_id": self.payer_id,
-            "name": self.name,
-            "inn": self.inn,
-            "municipalities": list(self.municipalities or []),
-            "advance_percent": int(self.advance_percent),
-        }
-
 
 @register
 class MunicipalityItem(Model):
@@ -73,6 +64,16 @@ def region_payer() -> PayerItem:
 
 def municipality_pk(name: str) -> str:
     return f"MUNI#{municipality_key(name)}"
+
+
+def claim_key(name: str) -> tuple[type[Model], str, str]:
+    """The key of a municipality's claim, for reads together with other items."""
+    return (MunicipalityItem, municipality_pk(name), MUNI_SK)
+
+
+def is_claim_key(key: str) -> bool:
+    """Whether a raw key (as the capacity meter records it) is a claim's."""
+    return '"MUNI#' in key
 
 
 def get_payer(payer_id: str) -> PayerItem | None:
@@ -96,7 +97,7 @@ def serving_payers(names: list[str]) -> dict[str, str]:
     """municipality name -> the payer that serves it now, for the names some payer serves."""
     if not names:
         return {}
-    items = read_together([(MunicipalityItem, municipality_pk(n), MUNI_SK) for n in names])
+    items = read_together([claim_key(n) for n in names])
     return {name: item.payer_id for name, item in zip(names, items, strict=True) if item}
 
 
@@ -116,11 +117,11 @@ class PayerChange:
     advance_percent: int
 
 
-def write_payer(change: PayerChange, seen: PayerItem | None, now: str) -> bool:
+def write_payer(change: PayerChange, seen: PayerItem | None, now: str) -> None:
     """Replace the card if it is still as `seen`; claim the new municipalities, free the old.
 
-    A municipality claimed by another payer: Conflict(municipality_taken). False: the card or a
-    claim changed meanwhile, read again.
+    A municipality claimed by another payer: Conflict(municipality_taken). Cancelled: the card
+    or a claim changed meanwhile, read again.
     """
     old = {municipality_key(n): n for n in (seen.municipalities if seen else [])}
     new = {municipality_key(n): n for n in change.municipalities}
@@ -145,19 +146,18 @@ def write_payer(change: PayerChange, seen: PayerItem | None, now: str) -> bool:
     for key, name in new.items():
         if key in old:
             continue
-        claim = MunicipalityItem(pk=f"MUNI#{key}", payer_id=change.payer_id, name=name)
+        claim = MunicipalityItem(pk=municipality_pk(name), payer_id=change.payer_id, name=name)
         tx.put(f"claim:{name}", claim, MunicipalityItem.pk.does_not_exist())
-    for key in old:
+    for key, name in old.items():
         if key in new:
             continue
         tx.delete(
             "release",
-            MunicipalityItem(pk=f"MUNI#{key}"),
+            MunicipalityItem(pk=municipality_pk(name)),
             MunicipalityItem.payer_id == change.payer_id,
         )
     try:
-        with unavailable_on_failure():
-            tx.commit(PayerItem._get_connection().connection)
+        tx.commit()
     except Cancelled as cancelled:
         taken = sorted(label.split(":", 1)[1] for label in cancelled.failed if ":" in label)
         if taken:
@@ -166,8 +166,7 @@ def write_payer(change: PayerChange, seen: PayerItem | None, now: str) -> bool:
                 code="municipality_taken",
                 details={"municipalities": taken},
             ) from cancelled
-        return False
-    return True
+        raise
 
 
 _cache: dict[str, Any] = {"at": None, "serving": {}}

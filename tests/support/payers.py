@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import OPERATOR, request
+from tests.support.api import OPERATOR, request
 
 KRASNOYARSK_INN = "2466012340"  # made up, with a valid checksum
 NORILSK_INN = "2457012344"
