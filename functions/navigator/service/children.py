@@ -39,13 +39,16 @@ def check_snils(snils: str) -> None:
         )
 
 
-def register_child(caller: Caller, full_name: str, birth_date: str, snils: str) -> dict[str, Any]:
+def register_child(
+    caller: Caller, full_name: str, birth_date: str, snils: str, municipality: str
+) -> dict[str, Any]:
     check_snils(snils)
     item = store.register_child(
         new_child_id,
         parent_sub=caller.sub,
         full_name=full_name,
         birth_date=birth_date,
+        municipality=municipality.strip(),
         snils_hmac=snils_rules.snils_hash(snils, snils_key()),
         snils_masked=snils_rules.mask(snils),
         created_at=now_utc_iso(),
