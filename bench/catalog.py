@@ -13,16 +13,18 @@ Phases
              SeatsItem, both on the change feed), by BatchWriteItem.
   bootstrap  the first-ever ``build_snapshot()``: no blob yet, so it reads the whole feed
              and writes the blob. The builder's cost, once per deployment; not a request.
-  cold       a fresh container's first list request (``reset_snapshot()``): it reads the
-             blob from S3, then the feed after the blob's watermarks (8 queries).
+  cold       a fresh container's first list request (``reset_snapshot()``, and the
+             dictionary's caches cleared): it reads the blob from S3, then the feed after the
+             blob's watermarks (8 queries); then BENCH_COLD_ROUNDS (3) more rounds of a cold
+             request without a filter and one with q (which decodes the search sections).
   steady     a mix of list requests with the default refresh interval (1 s), the
              snapshot's monotonic clock advanced at ARRIVALS_PER_SECOND (see
              SimulatedClock). No writes run meanwhile.
   refresh    the same mix with CATALOG_REFRESH_SECONDS=0: every request reads the feed (the
              8 queries). This is the like-for-like comparison with the floor.
   floor      the same 8 feed queries with a plain boto3 client, no handler; and the blob's
-             get_object + gunzip + json.loads with a plain boto3 client (the cold request's
-             S3 part).
+             get_object with a plain boto3 client (the bytes a cold request must fetch), and
+             get_object + decompressing and parsing every section of it.
   changes    BENCH_CHANGES (200) writes through the store: half program edits
              (``update_program``), half seat takes (``take_seat``); then a cold container
              that finds them pending in the feed, and a steady rebuild (``build_snapshot()``
@@ -64,6 +66,8 @@ STEADY_REQUESTS = 600
 REFRESH_REQUESTS = int(os.environ.get("BENCH_REFRESH_REQUESTS", "4"))
 FLOOR_ROUNDS = int(os.environ.get("BENCH_FLOOR_ROUNDS", "4"))
 BLOB_FLOOR_ROUNDS = 5
+COLD_ROUNDS = int(os.environ.get("BENCH_COLD_ROUNDS", "3"))
+COLD_QUERY = "танец"
 CHANGES = int(os.environ.get("BENCH_CHANGES", "200"))
 FIRST_REQUESTS = 100  # a container's first requests, for the amortized average
 SEED = 20260901
@@ -259,7 +263,6 @@ def run_mix(
 def feed_queries(client: Any, table: str, watermarks: dict[int, str] | None) -> int:
     """The snapshot's feed reads, with a plain boto3 client; returns the items read."""
     from navigator.store.catalog import FEED_SHARDS, feed_partition
-    from navigator.store.catalog_snapshot import _rewind
 
     read = 0
     for shard in range(FEED_SHARDS):
@@ -272,7 +275,7 @@ def feed_queries(client: Any, table: str, watermarks: dict[int, str] | None) -> 
         after = (watermarks or {}).get(shard)
         if after:
             kwargs["KeyConditionExpression"] += " AND chgsk > :w"
-            kwargs["ExpressionAttributeValues"][":w"] = {"S": _rewind(after)}
+            kwargs["ExpressionAttributeValues"][":w"] = {"S": after}
         while True:
             page = client.query(**kwargs)
             read += len(page["Items"])
@@ -364,17 +367,33 @@ class S3Timer:
 
 def cold_request(client: Client, meter: Any, s3: S3Timer, query: dict[str, str]) -> Metered:
     """A new container's first list request: a new snapshot and a new S3 client."""
+    from navigator.domain import search
     from navigator.store.catalog_snapshot import reset_snapshot
     from navigator.store.snapshot_blob import reset as reset_blob_client
 
     reset_snapshot()
     reset_blob_client()
+    # A new container has not loaded the dictionary (the builder, in this process, has).
+    for cached in (search._analyzer, search.lemmas, search.paradigm):
+        cached.cache_clear()
     s3.seconds = 0.0
     meter.reset()
     seconds, _ = client.list_programs(dict(query, limit="20"))
     out = Metered(meter, seconds, s3.seconds)
     meter.reset()
     return out
+
+
+def cold_rounds(client: Client, meter: Any, s3: S3Timer) -> tuple[Sample, Sample]:
+    """COLD_ROUNDS cold requests without a filter and with q, interleaved."""
+    plain, searched = Sample(), Sample()
+    for _ in range(COLD_ROUNDS):
+        for sample, query in ((plain, {}), (searched, {"q": COLD_QUERY})):
+            again = cold_request(client, meter, s3, query)
+            sample.seconds.append(again.seconds)
+            sample.ddb.append(again.ddb)
+            sample.rcu.append(again.rcu)
+    return plain, searched
 
 
 def build(meter: Any) -> tuple[Metered, dict[str, int]]:
@@ -388,25 +407,38 @@ def build(meter: Any) -> tuple[Metered, dict[str, int]]:
     return out, built
 
 
-def blob_floor(rounds: int) -> Sample:
-    """The blob's read with a plain boto3 S3 client: get_object, gunzip, json.loads."""
-    import gzip
+def blob_floor(rounds: int) -> tuple[Sample, Sample]:
+    """The blob's read with a plain boto3 S3 client: get_object alone (the bytes a cold
+    container must fetch), and get_object + decompressing and parsing every section (what a
+    container would pay if it decoded the whole blob, as the format-1 blob had it)."""
+    import struct
+    import zlib
 
     import boto3
 
     from navigator.settings import get_settings
     from navigator.store.snapshot_blob import KEY
 
-    sample = Sample()
+    fetch, decode = Sample(), Sample()
     for _ in range(rounds):
-        began = time.perf_counter()
-        s3 = boto3.client("s3", region_name=os.environ["AWS_DEFAULT_REGION"])
-        body = s3.get_object(Bucket=get_settings().catalog_bucket, Key=KEY)["Body"].read()
-        json.loads(gzip.decompress(body))
-        sample.seconds.append(time.perf_counter() - began)
-        sample.ddb.append(0.0)
-        sample.rcu.append(0.0)
-    return sample
+        for sample, parse in ((fetch, False), (decode, True)):
+            began = time.perf_counter()
+            s3 = boto3.client("s3", region_name=os.environ["AWS_DEFAULT_REGION"])
+            body = s3.get_object(Bucket=get_settings().catalog_bucket, Key=KEY)["Body"].read()
+            if parse:
+                (length,) = struct.unpack(">I", body[4:8])
+                toc = json.loads(body[8 : 8 + length])
+                view = memoryview(body)[8 + length :]
+                for name, (offset, size) in toc["sections"].items():
+                    raw = zlib.decompress(view[offset : offset + size])
+                    if name == "meta" or name.startswith("chunk"):
+                        json.loads(raw)
+                    elif name in ("ids", "words", "lemmas", "forms"):
+                        raw.decode().split("\n")
+            sample.seconds.append(time.perf_counter() - began)
+            sample.ddb.append(0.0)
+            sample.rcu.append(0.0)
+    return fetch, decode
 
 
 def make_changes(programs: list[dict[str, Any]], count: int, rng: random.Random) -> list[str]:
@@ -435,13 +467,11 @@ def make_changes(programs: list[dict[str, Any]], count: int, rng: random.Random)
 
 
 def blob_titles(program_ids: list[str]) -> dict[str, str]:
-    import gzip
+    from navigator.store.catalog_snapshot import CatalogSnapshot
 
-    from navigator.store.snapshot_blob import read_blob
-
-    blob = json.loads(gzip.decompress(read_blob() or b""))
-    wanted = set(program_ids)
-    return {p["program_id"]: p["title"] for p in blob["programs"] if p["program_id"] in wanted}
+    snapshot = CatalogSnapshot()
+    snapshot._load_blob()
+    return {p: snapshot.programs[p]["title"] for p in program_ids if p in snapshot.programs}
 
 
 def main() -> None:
@@ -492,12 +522,19 @@ def main() -> None:
             cold_one = cold_request(client, meter, s3, {})
             cold = sample_of(cold_one)
             progress(f"cold {cold_one.seconds:.2f} s (S3 {cold_one.s3:.2f} s)")
+            cold_plain, cold_q = cold_rounds(client, meter, s3)
+            progress(
+                f"cold rounds outside DynamoDB: {[round(x, 3) for x in cold_plain.own()]} s, "
+                f"{[round(x, 3) for x in cold_q.own()]} s with q"
+            )
 
             def tick(done: int) -> None:
                 clock.now += 1 / ARRIVALS_PER_SECOND
 
             steady, steady_reads = run_mix(client, meter, STEADY_REQUESTS, rng, tick)
-            progress("steady done")
+            progress(
+                f"steady p50 {ms(pct(steady.seconds, 50))} ms, p99 {ms(pct(steady.seconds, 99))} ms"
+            )
 
             os.environ["CATALOG_REFRESH_SECONDS"] = "0"
             reset_settings()
@@ -516,7 +553,7 @@ def main() -> None:
                 floor.rcu.append(meter.read_units)
                 floor.ddb.append(sum(c.seconds for c in meter.calls))
             meter.reset()
-            blob_raw = blob_floor(BLOB_FLOOR_ROUNDS)
+            blob_fetch, blob_raw = blob_floor(BLOB_FLOOR_ROUNDS)
             progress("floors done")
 
         # The writes run unmetered: their cost is not the catalog's.
@@ -575,7 +612,20 @@ def main() -> None:
             cold_one,
         ),
         row(
-            f"floor, cold blob: get_object + gunzip + json.loads, plain boto3 ({s3.bytes:,} bytes)",
+            f"cold, {COLD_ROUNDS} more rounds: first list request, no filter",
+            cold_plain,
+        ),
+        row(
+            f"cold, {COLD_ROUNDS} more rounds: first list request with q={COLD_QUERY}",
+            cold_q,
+        ),
+        row(
+            f"floor, cold blob: get_object alone, plain boto3 ({s3.bytes:,} bytes)",
+            blob_fetch,
+            "0",
+        ),
+        row(
+            "floor, cold blob: get_object + decompress and parse every section, plain boto3",
             blob_raw,
             "0",
         ),
@@ -610,7 +660,8 @@ def main() -> None:
     ]
     ratio = pct(refreshing.seconds, 50) / pct(floor.seconds, 50)
     own_ratio = pct(refreshing.own(), 50) / pct(floor.own(), 50)
-    cold_floor = pct(blob_raw.seconds, 50) + pct(floor.seconds, 50)
+    cold_floor = pct(blob_fetch.seconds, 50) + pct(floor.seconds, 50)
+    cold_own = max(pct(cold_plain.own(), 50), pct(cold_q.own(), 50))
     scans = cold.scans + steady.scans + refreshing.scans + pending.scans
     request_items = [cold_one.items, pending.items, *steady.items_read, *refreshing.items_read]
     steady_p99 = pct(steady.seconds, 99)
@@ -632,7 +683,7 @@ def main() -> None:
         f"| handler p50 within 1.5x of the raw-boto3 floor | feed-reading requests "
         f"{ratio:.2f}x the floor's p50 (moto's O(table) index query is nearly all of both; "
         f"outside DynamoDB {own_ratio:.1f}x); cold request {cold_one.seconds / cold_floor:.2f}x "
-        f"(blob read + 8 feed queries, plain boto3: {ms(cold_floor)} ms) | "
+        f"(blob fetch + 8 feed queries, plain boto3: {ms(cold_floor)} ms) | "
         f"{'yes' if ratio <= 1.5 else 'no'} (feed-reading); "
         f"{'yes' if cold_one.seconds / cold_floor <= 1.5 else 'no'} (cold) |",
         f"| p99 < 50 ms in-process at {PROGRAMS:,} programs | steady p99 {ms(steady_p99)} ms "
@@ -640,6 +691,11 @@ def main() -> None:
         f"{ms(pct(refreshing.own(), 99))} ms); the cold request {ms(cold_one.seconds)} ms | "
         f"{'yes' if steady_p99 < 0.05 else 'no'} (steady); "
         f"{'yes' if cold_one.seconds < 0.05 else 'no'} (cold) |",
+        f"| cold request ≤ 300 ms outside DynamoDB at {PROGRAMS:,} programs | p50 of "
+        f"{COLD_ROUNDS} cold rounds: {ms(pct(cold_plain.own(), 50))} ms without a filter, "
+        f"{ms(pct(cold_q.own(), 50))} ms with q={COLD_QUERY} (blob floors: get_object "
+        f"{ms(pct(blob_fetch.seconds, 50))} ms; get_object + decoding every section "
+        f"{ms(pct(blob_raw.seconds, 50))} ms) | {'yes' if cold_own <= 0.3 else 'no'} |",
     ]
     notes = [
         f"{PROGRAMS:,} programs ({published:,} published; {item_count:,} items as "

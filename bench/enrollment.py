@@ -131,7 +131,12 @@ def main() -> None:
                 "POST",
                 "/children",
                 "/children",
-                {"full_name": "Иванов Иван", "birth_date": "2016-01-01", "snils": snils(1)},
+                {
+                    "full_name": "Иванов Иван",
+                    "birth_date": "2016-01-01",
+                    "municipality": "Красноярск",
+                    "snils": snils(1),
+                },
                 PARENT,
             ),
         )["child_id"]

@@ -350,6 +350,7 @@ if "locust" in sys.modules and __name__ != "__main__":  # imported by locust as 
             body = {
                 "full_name": "Нагрузочный Ребёнок",
                 "birth_date": birth_date_for(self.age, first_month(self.target, CONFIG.today)),
+                "municipality": self.target["municipality"],
                 "snils": snils(next(CONFIG.snils)),
             }
             status, answer = send(

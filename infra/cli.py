@@ -12,6 +12,8 @@ def _serve(args: argparse.Namespace) -> int:
     from infra.local.demo import (
         DEMO_OPERATOR_SUB,
         DEMO_PARENT_SUB,
+        DEMO_PAYER_ID,
+        DEMO_PAYER_SUB,
         DEMO_PROVIDER_SUB,
         demo_provider_id,
     )
@@ -31,6 +33,8 @@ def _serve(args: argparse.Namespace) -> int:
         provider = demo_provider_id()
         print(f"  PROVIDER_TOKEN={issue_token('provider', DEMO_PROVIDER_SUB, provider)}")
         print(f"  OPERATOR_TOKEN={issue_token('operator', DEMO_OPERATOR_SUB)}")
+        payer_token = issue_token("payer", DEMO_PAYER_SUB, payer_id=DEMO_PAYER_ID)
+        print(f"  PAYER_TOKEN={payer_token}")
     print("Press Ctrl-C to stop.", flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
@@ -48,7 +52,10 @@ def _token(args: argparse.Namespace) -> int:
     if args.role == "provider" and not args.provider_id:
         print("a provider token needs --provider-id", file=sys.stderr)
         return 2
-    print(issue_token(args.role, args.sub, args.provider_id))
+    if args.role == "payer" and not args.payer_id:
+        print("a payer token needs --payer-id", file=sys.stderr)
+        return 2
+    print(issue_token(args.role, args.sub, args.provider_id, payer_id=args.payer_id))
     return 0
 
 
@@ -136,9 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     token = commands.add_parser("token", help="print a JWT that the local gateway accepts")
-    token.add_argument("--role", required=True, choices=["parent", "provider", "operator"])
+    token.add_argument("--role", required=True, choices=["parent", "provider", "payer", "operator"])
     token.add_argument("--sub", required=True)
     token.add_argument("--provider-id")
+    token.add_argument("--payer-id")
     token.set_defaults(run=_token)
 
     debit = commands.add_parser("debit", help="run a month's debit in-process, with progress")

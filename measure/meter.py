@@ -3,6 +3,7 @@
     with CapacityMeter() as meter:
         ...                      # boto3 clients, boto3 resources, PynamoDB: all are seen
     meter.read_units, meter.write_units, meter.calls
+    meter.per_item()             # (table, key) -> (read units, write units): the hot items
 
 How calls are seen
     While at least one meter is active, ``botocore.client.BaseClient._make_request`` is
@@ -80,6 +81,9 @@ class Call:
     error: str | None = None  # the error code, if the call failed
     seconds: float = 0.0  # time spent in the request itself (HTTP or moto), probes excluded
     tables: dict[str, tuple[float, float]] = field(default_factory=dict)  # table -> (rcu, wcu)
+    # (table, key as sorted JSON) -> (rcu, wcu), for the calls that name single items: gets,
+    # puts, updates, deletes, and the items of batches and transactions (not queries or scans)
+    items_units: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- item size
@@ -184,7 +188,14 @@ def _metered_make_request(
     http, parsed = original(self, operation_model, request_dict, request_context)
     seconds = time.perf_counter() - began
     after = _probe_items(self, operation, params) if probe else None
-    call = _price(operation, params, parsed if isinstance(parsed, dict) else {}, before, after)
+    call = _price(
+        operation,
+        params,
+        parsed if isinstance(parsed, dict) else {},
+        before,
+        after,
+        lambda table: _key_names(self, table),
+    )
     call.seconds = seconds
     for meter in meters:
         meter._record(call)
@@ -265,6 +276,24 @@ def _key_id(key: dict[str, Any]) -> str:
     return json.dumps(key, sort_keys=True)
 
 
+_key_schemas: dict[tuple[str | None, str], tuple[str, ...]] = {}
+
+
+def _key_names(client: BaseClient, table: str) -> tuple[str, ...]:
+    """A table's key attributes (DescribeTable once per table and endpoint, unmetered)."""
+    ident = (client.meta.endpoint_url, table)
+    if ident not in _key_schemas:
+        _local.probing = True
+        try:
+            schema = _probe_client(client).describe_table(TableName=table)["Table"]["KeySchema"]
+            _key_schemas[ident] = tuple(k["AttributeName"] for k in schema)
+        except Exception:  # a probe must never break the call it measures
+            return ()
+        finally:
+            _local.probing = False
+    return _key_schemas[ident]
+
+
 # --------------------------------------------------------------------------- pricing
 
 
@@ -281,14 +310,31 @@ def _changed_size(
 class _Bill:
     """Units per table while one call is priced."""
 
-    def __init__(self, call: Call) -> None:
+    def __init__(self, call: Call, key_names: Any = None) -> None:
         self.call = call
         self.per_table: dict[str, list[float]] = {}
+        self.per_item: dict[tuple[str, str], list[float]] = {}
+        self.key_names = key_names or (lambda table: ())
 
-    def add(self, name: str, rcu: float = 0.0, wcu: float = 0.0) -> None:
+    def add(
+        self,
+        name: str,
+        rcu: float = 0.0,
+        wcu: float = 0.0,
+        key: dict[str, Any] | None = None,
+        item: dict[str, Any] | None = None,
+    ) -> None:
+        """Units on a table; on one item too, named by its `key` or found in the `item`."""
         units = self.per_table.setdefault(name, [0.0, 0.0])
         units[0] += rcu
         units[1] += wcu
+        if key is None and item is not None:
+            names = self.key_names(name)
+            key = {n: item[n] for n in names if n in item} if names else None
+        if key:
+            on_item = self.per_item.setdefault((name, _key_id(key)), [0.0, 0.0])
+            on_item[0] += rcu
+            on_item[1] += wcu
 
     def item(self, size: int) -> None:
         self.call.items += 1
@@ -303,7 +349,7 @@ def _price_put(
 ) -> None:
     size = item_size(params.get("Item"))
     bill.item(size)
-    bill.add(bill.call.table, wcu=write_units(size))
+    bill.add(bill.call.table, wcu=write_units(size), item=params.get("Item") or {})
 
 
 def _price_update(
@@ -311,7 +357,7 @@ def _price_update(
 ) -> None:
     size = _changed_size(bill.call.table, params.get("Key") or {}, b, a)
     bill.item(size)
-    bill.add(bill.call.table, wcu=write_units(size))
+    bill.add(bill.call.table, wcu=write_units(size), key=params.get("Key"))
 
 
 def _price_batch_write(
@@ -324,11 +370,13 @@ def _price_batch_write(
             if json.dumps(request, sort_keys=True) in skipped:
                 continue
             if "PutRequest" in request:
-                size = item_size(request["PutRequest"].get("Item"))
+                item = request["PutRequest"].get("Item") or {}
+                size, key = item_size(item), None
             else:
-                size = _changed_size(name, request["DeleteRequest"]["Key"], b, None)
+                item, key = None, request["DeleteRequest"]["Key"]
+                size = _changed_size(name, key, b, None)
             bill.item(size)
-            bill.add(name, wcu=write_units(size))
+            bill.add(name, wcu=write_units(size), key=key, item=item)
 
 
 def _price_transact_write(
@@ -338,14 +386,16 @@ def _price_transact_write(
         ((kind, op),) = entry.items()
         name = op.get("TableName", "")
         if kind == "ConditionCheck":
-            bill.add(name, rcu=2)
+            bill.add(name, rcu=2, key=op.get("Key"))
             continue
         if kind == "Put":
             size = item_size(op.get("Item"))
-        else:
-            size = _changed_size(name, op.get("Key") or {}, b, a)
+            bill.item(size)
+            bill.add(name, wcu=2 * write_units(size), item=op.get("Item") or {})
+            continue
+        size = _changed_size(name, op.get("Key") or {}, b, a)
         bill.item(size)
-        bill.add(name, wcu=2 * write_units(size))
+        bill.add(name, wcu=2 * write_units(size), key=op.get("Key"))
 
 
 def _price_get(
@@ -355,7 +405,7 @@ def _price_get(
     if parsed.get("Item"):
         bill.item(item_size(parsed["Item"]))
     factor = 1 if bill.call.consistent else 0.5
-    bill.add(bill.call.table, rcu=read_units(bill.call.item_bytes) * factor)
+    bill.add(bill.call.table, rcu=read_units(bill.call.item_bytes) * factor, key=params.get("Key"))
 
 
 def _price_query(
@@ -382,7 +432,7 @@ def _price_batch_get(
         for item in items:
             size = item_size(item)
             bill.item(size)
-            bill.add(name, rcu=read_units(size) * factor)
+            bill.add(name, rcu=read_units(size) * factor, item=item)
 
 
 def _price_transact_get(
@@ -395,7 +445,9 @@ def _price_transact_get(
         size = item_size(item)
         if item:
             bill.item(size)
-        bill.add(entry["Get"].get("TableName", ""), rcu=2 * read_units(size))
+        bill.add(
+            entry["Get"].get("TableName", ""), rcu=2 * read_units(size), key=entry["Get"].get("Key")
+        )
 
 
 _PRICES = {
@@ -418,10 +470,11 @@ def _price(
     parsed: dict[str, Any],
     before: _Sizes,
     after: _Sizes,
+    key_names: Any = None,
 ) -> Call:
     error = (parsed.get("Error") or {}).get("Code")
     table = params.get("TableName", "")
-    bill = _Bill(Call(operation=operation, table=table, error=error))
+    bill = _Bill(Call(operation=operation, table=table, error=error), key_names)
     price = _PRICES.get(operation)
     if price is not None:
         price(bill, params, parsed, before, after)
@@ -429,6 +482,7 @@ def _price(
         bill.add(table)  # control plane: recorded, free
     call = bill.call
     call.tables = {name: (units[0], units[1]) for name, units in bill.per_table.items()}
+    call.items_units = {ident: (units[0], units[1]) for ident, units in bill.per_item.items()}
     call.rcu = sum(units[0] for units in bill.per_table.values())
     call.wcu = sum(units[1] for units in bill.per_table.values())
     if not table and bill.per_table:
@@ -480,6 +534,16 @@ class CapacityMeter:
     @property
     def write_units(self) -> float:
         return sum(c.wcu for c in self.calls)
+
+    def per_item(self) -> dict[tuple[str, str], tuple[float, float]]:
+        """(table, key as sorted JSON) -> (read units, write units) over every recorded call."""
+        totals: dict[tuple[str, str], list[float]] = {}
+        for call in self.calls:
+            for ident, (rcu, wcu) in call.items_units.items():
+                units = totals.setdefault(ident, [0.0, 0.0])
+                units[0] += rcu
+                units[1] += wcu
+        return {ident: (units[0], units[1]) for ident, units in totals.items()}
 
     def reset(self) -> None:
         with self._calls_lock:

@@ -26,12 +26,14 @@ def _reset_process_state() -> None:
     from navigator.settings import reset_settings
     from navigator.store.base import reset_connections
     from navigator.store.catalog_snapshot import reset_snapshot
+    from navigator.store.payers import forget_payers
     from navigator.store.periods import forget_periods
     from navigator.store.snapshot_blob import reset as reset_blob_client
 
     reset_idempotency()
     reset_blob_client()
     forget_periods()
+    forget_payers()
     reset_settings()
     reset_connections()
     reset_snapshot()

@@ -23,7 +23,7 @@ FORBIDDEN = {
 }
 # What only the store may spell: DynamoDB key prefixes, and PynamoDB's private connection.
 KEY_PREFIX = re.compile(
-    r"""["'](PARENT|ENR|CERT|SEQ|M|CP|DUE|DONE|END|PERIOD|PROGRAM|CHILD|SNILS|RUN|PASS|CHG|PROVIDER)#"""
+    r"""["'](PARENT|ENR|CERT|SEQ|M|CP|DUE|DONE|END|PERIOD|PROGRAM|CHILD|SNILS|RUN|PASS|CHG|PROVIDER|BUDGET|MUNI)#"""
 )
 
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import AfterValidator
-
 from navigator.api.types import (
     Address,
     Age,
     Capacity,
     Description,
     Identifier,
+    Inn,
     Kopecks,
     Money,
     Month,
@@ -22,16 +19,6 @@ from navigator.api.types import (
     Title,
 )
 from navigator.domain.catalog import Direction, Funding, Status
-from navigator.domain.inn import inn_is_valid
-
-
-def _inn(value: str) -> str:
-    if not inn_is_valid(value):
-        raise ValueError("must be 10 or 12 digits with a valid checksum")
-    return value
-
-
-Inn = Annotated[str, AfterValidator(_inn)]
 
 
 class ProviderIn(Strict):

@@ -18,7 +18,11 @@ from navigator.metrics import metrics
 from navigator.service import debit
 
 logger = Logger()
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every message fails still answers with its item failures: those messages
+# return to the queue (then the DLQ, whose alarm fires) and the invocation is no error.
+# Raising instead would retry the same messages all the same and fire the errors alarm for
+# what may be only poison messages.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def record_handler(record: SQSRecord) -> None:

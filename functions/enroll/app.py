@@ -42,6 +42,7 @@ ENROLLMENT_CONFLICTS = [
     "age_not_eligible",
     "program_ended",
     "no_active_period",
+    "no_certificates_left",
     "copay_required",
     "idempotency_key_reused",
     "request_in_progress",
@@ -57,7 +58,11 @@ ENROLLMENT_CONFLICTS = [
     summary="Register a child",
 )
 def register_child(body: ChildIn) -> tuple[dict[str, Any], int]:
-    return children.register_child(api.caller(), body.full_name, body.birth_date, body.snils), 201
+    caller = api.caller()
+    child = children.register_child(
+        caller, body.full_name, body.birth_date, body.snils, body.municipality
+    )
+    return child, 201
 
 
 @api.get(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from navigator.api.types import FullName, IsoDate, NextCursor, Reply, Strict
+from navigator.api.types import FullName, IsoDate, Municipality, NextCursor, Reply, Strict
 from navigator.domain.calendar import today
 
 
@@ -24,6 +24,8 @@ class ChildIn(Strict):
     # Powertools logs a route's arguments at DEBUG: personal data stays out of the repr.
     full_name: Annotated[FullName, Field(repr=False)]
     birth_date: Annotated[BirthDate, Field(repr=False)]
+    # Where the child lives: it decides which payer funds the certificate.
+    municipality: Municipality
     # Any string here: its format and checksum are checked by the service once every other
     # field is valid, so that a bad SNILS alone answers 422 invalid_snils (API.md). The body's
     # 64 KB limit bounds it.
@@ -34,6 +36,7 @@ class Child(Reply):
     child_id: str
     full_name: str
     birth_date: IsoDate
+    municipality: str
     snils_masked: str = Field(description="Like ***-***-*** 64", examples=["***-***-*** 64"])
 
 

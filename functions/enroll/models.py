@@ -52,6 +52,7 @@ class Certificate(Reply):
     number: str
     child_id: str
     period_id: str
+    payer_id: str = Field(description="The payer that funds it: `region` or a municipality's")
     nominal_kopecks: Money
     balance_kopecks: Money
     reserved_kopecks: Money

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-ROLES = ("parents", "providers", "operators")
+ROLES = ("parents", "providers", "payers", "operators")
 
 
 @dataclass(frozen=True)
@@ -13,6 +13,7 @@ class Caller:
     sub: str
     groups: frozenset[str]
     provider_id: str | None
+    payer_id: str | None = None
 
     @property
     def is_parent(self) -> bool:
@@ -21,6 +22,10 @@ class Caller:
     @property
     def is_provider(self) -> bool:
         return "providers" in self.groups
+
+    @property
+    def is_payer(self) -> bool:
+        return "payers" in self.groups
 
     @property
     def is_operator(self) -> bool:
@@ -47,4 +52,5 @@ def caller_from_event(event: dict[str, Any]) -> Caller | None:
         sub=str(claims["sub"]),
         groups=parse_groups(claims.get("cognito:groups")),
         provider_id=claims.get("custom:provider_id") or None,
+        payer_id=claims.get("custom:payer_id") or None,
     )

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from navigator.domain.errors import InvalidCursor
-from navigator.settings import get_settings
+from navigator.settings import cursor_key
 
 _MAC_BYTES = 16
 # Longer than any cursor this API issues (a position is a few keys of at most ~200 bytes):
@@ -22,7 +22,7 @@ T = TypeVar("T")
 
 def _mac(query: dict[str, Any], body: bytes) -> bytes:
     """The MAC binds the position's bytes, as sent, to the query that issued it."""
-    key = get_settings().cursor_key.encode()
+    key = cursor_key()
     bound = json.dumps(query, sort_keys=True, separators=(",", ":")).encode() + b"\0" + body
     return hmac.new(key, bound, hashlib.sha256).digest()[:_MAC_BYTES]
 

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from infra.local.demo_catalog import DEMO_PERIOD, demo_programs, demo_providers
+from infra.local.demo_catalog import (
+    DEMO_PERIOD,
+    demo_budgets,
+    demo_payers,
+    demo_programs,
+    demo_providers,
+)
 from navigator.domain.calendar import now_utc_iso
 from navigator.domain.errors import Conflict, NotFound
-from navigator.service import periods
+from navigator.service import payers, periods
+from navigator.store import budgets
 from navigator.store import catalog as store
 
 DEMO_PARENT_SUB = "demo-parent"
 DEMO_OPERATOR_SUB = "demo-operator"
 DEMO_PROVIDER_SUB = "demo-provider"
+DEMO_PAYER_SUB = "demo-payer"
+DEMO_PAYER_ID = "krasnoyarsk"
 
 
 def demo_provider_id() -> str:
@@ -41,7 +50,46 @@ def load_demo() -> dict[str, int]:
         )
     except Conflict:
         pass  # an operator changed the periods meanwhile; theirs stand
-    return {"providers": created_providers, "programs": created_programs}
+    created_payers, created_budgets = _load_payers()
+    return {
+        "providers": created_providers,
+        "programs": created_programs,
+        "payers": created_payers,
+        "budgets": created_budgets,
+    }
+
+
+def _load_payers() -> tuple[int, int]:
+    """The demo payers and budgets, each only where there is none yet (the operator's stand)."""
+    created_payers = created_budgets = 0
+    for payer in demo_payers():
+        if payers.store.get_payer(payer["payer_id"]) is not None:
+            continue
+        try:
+            payers.put_payer(
+                payer["payer_id"],
+                payer["name"],
+                payer["inn"],
+                payer["municipalities"],
+                payer["advance_percent"],
+            )
+            created_payers += 1
+        except Conflict:
+            pass  # the operator gave the municipality to another payer
+    for budget in demo_budgets():
+        if budgets.read_budget(budget["payer_id"], budget["period_id"]) is not None:
+            continue
+        try:
+            payers.put_budget(
+                budget["payer_id"],
+                budget["period_id"],
+                budget["nominal_kopecks"],
+                budget["certificate_limit"],
+            )
+            created_budgets += 1
+        except (Conflict, NotFound):
+            pass
+    return created_payers, created_budgets
 
 
 def _program_exists(program_id: str) -> bool:

@@ -27,6 +27,8 @@ __all__ = [
     "DEMO_PERIOD",
     "DIRECTIONS",
     "POPULAR_PROGRAM_IDS",
+    "demo_budgets",
+    "demo_payers",
     "demo_programs",
     "demo_providers",
     "inn_is_valid",
@@ -1376,3 +1378,60 @@ def demo_providers() -> list[dict[str, Any]]:
 def demo_programs() -> list[dict[str, Any]]:
     """Three hundred programs of the demo providers for DEMO_PERIOD. A fresh list on every call."""
     return _build()[1]
+
+
+# --- Payers and budgets -------------------------------------------------------------------------
+
+# The education authorities of the demo's bigger municipalities; the rest of the krai is served
+# by the regional payer. (payer_id, name, municipalities, advance_percent)
+_PAYERS: tuple[tuple[str, str, tuple[str, ...], int], ...] = (
+    ("krasnoyarsk", "Главное управление образования г. Красноярска", ("Красноярск",), 80),
+    ("norilsk", "Управление общего и дошкольного образования Норильска", ("Норильск",), 80),
+    ("achinsk", "Управление образования администрации г. Ачинска", ("Ачинск",), 70),
+    ("kansk", "Управление образования администрации г. Канска", ("Канск",), 80),
+    ("zheleznogorsk", "Управление образования ЗАТО Железногорск", ("Железногорск",), 80),
+    ("minusinsk", "Управление образования администрации г. Минусинска", ("Минусинск",), 60),
+)
+# (payer_id, nominal, limit) for DEMO_PERIOD. Kansk's budget is nearly spent: its first child
+# gets the last certificate, the next one is refused no_certificates_left.
+_BUDGETS: tuple[tuple[str, int, int], ...] = (
+    ("krasnoyarsk", 3_000_000, 250_000),
+    ("norilsk", 3_600_000, 18_000),
+    ("achinsk", 2_800_000, 9_000),
+    ("kansk", 2_500_000, 1),
+    ("zheleznogorsk", 3_200_000, 7_500),
+    ("minusinsk", 2_700_000, 6_000),
+    ("region", 3_000_000, 120_000),
+)
+NEARLY_SPENT_PAYER = "kansk"
+
+
+def demo_payers() -> list[dict[str, Any]]:
+    """The demo municipalities' payers, with made-up INNs of their tax offices."""
+    rng = random.Random(_SEED + 14)
+    out = []
+    for payer_id, name, municipalities, advance in _PAYERS:
+        office = _MUNICIPALITIES[municipalities[0]].offices[0]
+        out.append(
+            {
+                "payer_id": payer_id,
+                "name": name,
+                "inn": _make_inn(rng, office, individual=False),
+                "municipalities": list(municipalities),
+                "advance_percent": advance,
+            }
+        )
+    return out
+
+
+def demo_budgets() -> list[dict[str, Any]]:
+    """A budget for DEMO_PERIOD of every demo payer and of the region."""
+    return [
+        {
+            "payer_id": payer_id,
+            "period_id": DEMO_PERIOD["period_id"],
+            "nominal_kopecks": nominal,
+            "certificate_limit": limit,
+        }
+        for payer_id, nominal, limit in _BUDGETS
+    ]

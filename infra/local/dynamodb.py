@@ -10,6 +10,10 @@ Two fixes over ``moto.server.ThreadedMotoServer``:
   back, which makes a transaction cost O(table size) (about 1 s at 40,000 items).
   ``install_patches()`` replaces it with a version that backs up only the items the
   transaction names.
+
+And one limit brought up to date: moto 5.2.5 refuses a TransactGetItems of more than 25
+items, DynamoDB's limit before 2022; it has been 100 since, and an enrollment's snapshot with
+a budget's 32 slices needs more than 25.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
+from moto.dynamodb import responses as dynamodb_responses
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
@@ -51,9 +56,14 @@ _PASSED: tuple[None, None, None] = (None, None, None)
 _WRITES = {"Put", "Delete", "Update"}
 
 
+TRANSACT_GET_MAX_ITEMS = 100  # DynamoDB's TransactGetItems limit
+
+
 def install_patches() -> None:
-    """Make moto's TransactWriteItems cost independent of table size. Idempotent."""
+    """Make moto's TransactWriteItems cost independent of table size, and its TransactGetItems
+    take DynamoDB's 100 items. Idempotent."""
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    dynamodb_responses.TRANSACTION_MAX_ITEMS = TRANSACT_GET_MAX_ITEMS
 
 
 # --- TransactWriteItems -------------------------------------------------------------------------

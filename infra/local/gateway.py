@@ -236,29 +236,40 @@ def _session(role: str) -> Page:
     from infra.local.demo import (
         DEMO_OPERATOR_SUB,
         DEMO_PARENT_SUB,
+        DEMO_PAYER_ID,
+        DEMO_PAYER_SUB,
         DEMO_PROVIDER_SUB,
         demo_provider_id,
     )
     from infra.local.tokens import issue_token
 
-    subs = {"parent": DEMO_PARENT_SUB, "provider": DEMO_PROVIDER_SUB, "operator": DEMO_OPERATOR_SUB}
+    subs = {
+        "parent": DEMO_PARENT_SUB,
+        "provider": DEMO_PROVIDER_SUB,
+        "payer": DEMO_PAYER_SUB,
+        "operator": DEMO_OPERATOR_SUB,
+    }
     if role not in subs:
         body = {
             "error": {
                 "code": "validation_error",
                 "message": "The request failed validation.",
                 "details": {
-                    "fields": [{"field": "role", "problem": "must be parent, provider or operator"}]
+                    "fields": [
+                        {"field": "role", "problem": "must be parent, provider, payer or operator"}
+                    ]
                 },
             }
         }
         return 422, {"Content-Type": "application/json"}, json.dumps(body).encode()
     provider_id = demo_provider_id() if role == "provider" else None
+    payer_id = DEMO_PAYER_ID if role == "payer" else None
     session = {
         "role": role,
         "sub": subs[role],
         "provider_id": provider_id,
-        "token": issue_token(role, subs[role], provider_id),
+        "payer_id": payer_id,
+        "token": issue_token(role, subs[role], provider_id, payer_id=payer_id),
     }
     headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
     return 200, headers, json.dumps(session).encode()

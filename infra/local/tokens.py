@@ -13,7 +13,12 @@ from navigator.settings import DEV_JWT_SECRET
 
 ISSUER = "navigator-local"
 AUDIENCE = "navigator-local-portal"
-ROLE_GROUPS = {"parent": "parents", "provider": "providers", "operator": "operators"}
+ROLE_GROUPS = {
+    "parent": "parents",
+    "provider": "providers",
+    "payer": "payers",
+    "operator": "operators",
+}
 # API.md: local tokens stay valid for at least 24 hours of real time.
 TOKEN_LIFETIME_SECONDS = 7 * 24 * 3600
 
@@ -32,6 +37,7 @@ def issue_token(
     provider_id: str | None = None,
     lifetime: int = TOKEN_LIFETIME_SECONDS,
     secret: str | None = None,
+    payer_id: str | None = None,
 ) -> str:
     now = int(time.time())
     claims: dict[str, Any] = {
@@ -46,6 +52,8 @@ def issue_token(
     }
     if provider_id:
         claims["custom:provider_id"] = provider_id
+    if payer_id:
+        claims["custom:payer_id"] = payer_id
     return jwt.encode(claims, secret or _secret(), algorithm="HS256")
 
 

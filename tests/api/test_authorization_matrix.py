@@ -6,10 +6,10 @@ API.md's order of checks. Bodies are valid, so a caller with the right role on i
 objects gets the route's success status.
 
 The objects: two parents (each with a child, an enrollment and a certificate), two
-providers (each with a published program) and an operator. "parent" and "provider" own the
-objects a request names; "other parent" and "other provider" are real, registered parties
-who own objects of their own. Each route's row is checked twice, against the objects of
-each owner in turn.
+providers (each with a published program), two payers (each with a budget) and an operator.
+"parent", "provider" and "payer" own the objects a request names; "other parent", "other
+provider" and "other payer" are real, registered parties who own objects of their own.
+Each route's row is checked twice, against the objects of each owner in turn.
 """
 
 from __future__ import annotations
@@ -37,9 +37,12 @@ from tests.support.money import (
     register_provider,
     set_today,
 )
+from tests.support.payers import put_budget, put_payer
 
 TODAY = "2026-10-05"  # September 2026 has ended: a debit run of it is allowed.
 PRICE = 100_000  # 8 months of two programs fit in one certificate: no copay.
+PAYERS = ("payer-krsk", "payer-achinsk")
+MUNICIPALITIES = ("Красноярск", "Ачинск")
 
 CALLERS = (
     "no token",
@@ -49,6 +52,8 @@ CALLERS = (
     "other parent",
     "provider",
     "other provider",
+    "payer",
+    "other payer",
     "operator",
 )
 
@@ -57,47 +62,53 @@ CALLERS = (
 # fmt: off
 # Columns, in the order of CALLERS:
 #   none = no token, bad = bad signature, exp = expired token, par = parent,
-#   par2 = other parent, prov = provider, prv2 = other provider, oper = operator.
+#   par2 = other parent, prov = provider, prv2 = other provider, pay = payer,
+#   pay2 = other payer, oper = operator.
 EXPECTED: dict[str, tuple[int, ...]] = {
-    #                                            none bad  exp  par  par2 prov prv2 oper
-    "GET /programs":                              (200, 200, 200, 200, 200, 200, 200, 200),
-    "GET /programs/{program_id}":                 (200, 200, 200, 200, 200, 200, 200, 200),
-    "POST /programs":                             (401, 401, 401, 403, 403, 201, 201, 403),
-    "PATCH /programs/{program_id}":               (401, 401, 401, 403, 403, 200, 403, 403),
-    "GET /programs/{program_id}/enrollments":     (401, 401, 401, 403, 403, 200, 403, 200),
-    "POST /providers":                            (401, 401, 401, 403, 403, 403, 403, 201),
-    "GET /providers/{provider_id}":               (200, 200, 200, 200, 200, 200, 200, 200),
-    "GET /providers/{provider_id}/programs":      (401, 401, 401, 403, 403, 200, 403, 200),
-    "POST /children":                             (401, 401, 401, 201, 201, 403, 403, 403),
-    "GET /children":                              (401, 401, 401, 200, 200, 403, 403, 403),
-    "POST /enrollments":                          (401, 401, 401, 201, 403, 403, 403, 403),
-    "GET /enrollments":                           (401, 401, 401, 200, 200, 403, 403, 403),
-    "GET /enrollments/{enrollment_id}":           (401, 401, 401, 200, 403, 200, 403, 200),
-    "POST /enrollments/{enrollment_id}/withdraw": (401, 401, 401, 200, 403, 403, 403, 403),
-    "PUT /enrollments/{enrollment_id}/completeness/{month}":
-                                                  (401, 401, 401, 403, 403, 200, 403, 403),
-    "GET /certificates":                          (401, 401, 401, 200, 200, 403, 403, 403),
-    "GET /certificates/{certificate_id}":         (401, 401, 401, 200, 403, 403, 403, 403),
-    "GET /certificates/{certificate_id}/ledger":  (401, 401, 401, 200, 403, 403, 403, 403),
-    "PUT /periods/{period_id}":                   (401, 401, 401, 403, 403, 403, 403, 200),
-    "GET /periods":                               (200, 200, 200, 200, 200, 200, 200, 200),
-    "POST /debit-runs":                           (401, 401, 401, 403, 403, 403, 403, 202),
-    "GET /debit-runs/{month}":                    (401, 401, 401, 403, 403, 403, 403, 200),
-    "GET /reconciliation":                        (401, 401, 401, 403, 403, 403, 403, 200),
-    # Invoices. WAITS FOR ISSUE 14: a payer's column (custom:payer_id) joins with the payers.
-    "POST /invoice-runs":                         (401, 401, 401, 403, 403, 403, 403, 202),
-    "GET /invoice-runs/{month}/{kind}":           (401, 401, 401, 403, 403, 403, 403, 200),
-    "GET /invoices":                              (401, 401, 401, 403, 403, 200, 200, 200),
-    "GET /invoices/{invoice_id}":                 (401, 401, 401, 403, 403, 200, 403, 200),
-    "GET /invoices/{invoice_id}/lines":           (401, 401, 401, 403, 403, 200, 403, 200),
-    "GET /invoices/{invoice_id}/register":        (401, 401, 401, 403, 403, 200, 403, 200),
-    "POST /invoices/{invoice_id}/accept":         (401, 401, 401, 403, 403, 403, 403, 200),
-    "POST /invoices/{invoice_id}/pay":            (401, 401, 401, 403, 403, 403, 403, 200),
+  #                                            none bad  exp  par  par2 prov prv2 pay  pay2 oper
+  "GET /programs":                              (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+  "GET /programs/{program_id}":                 (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+  "POST /programs":                             (401, 401, 401, 403, 403, 201, 201, 403, 403, 403),
+  "PATCH /programs/{program_id}":               (401, 401, 401, 403, 403, 200, 403, 403, 403, 403),
+  "GET /programs/{program_id}/enrollments":     (401, 401, 401, 403, 403, 200, 403, 403, 403, 200),
+  "POST /providers":                            (401, 401, 401, 403, 403, 403, 403, 403, 403, 201),
+  "GET /providers/{provider_id}":               (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+  "GET /providers/{provider_id}/programs":      (401, 401, 401, 403, 403, 200, 403, 403, 403, 200),
+  "POST /children":                             (401, 401, 401, 201, 201, 403, 403, 403, 403, 403),
+  "GET /children":                              (401, 401, 401, 200, 200, 403, 403, 403, 403, 403),
+  "POST /enrollments":                          (401, 401, 401, 201, 403, 403, 403, 403, 403, 403),
+  "GET /enrollments":                           (401, 401, 401, 200, 200, 403, 403, 403, 403, 403),
+  "GET /enrollments/{enrollment_id}":           (401, 401, 401, 200, 403, 200, 403, 403, 403, 200),
+  "POST /enrollments/{enrollment_id}/withdraw": (401, 401, 401, 200, 403, 403, 403, 403, 403, 403),
+  "PUT /enrollments/{enrollment_id}/completeness/{month}":
+                                                (401, 401, 401, 403, 403, 200, 403, 403, 403, 403),
+  "GET /certificates":                          (401, 401, 401, 200, 200, 403, 403, 403, 403, 403),
+  "GET /certificates/{certificate_id}":         (401, 401, 401, 200, 403, 403, 403, 403, 403, 403),
+  "GET /certificates/{certificate_id}/ledger":  (401, 401, 401, 200, 403, 403, 403, 403, 403, 403),
+  "PUT /periods/{period_id}":                   (401, 401, 401, 403, 403, 403, 403, 403, 403, 200),
+  "GET /periods":                               (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+  "POST /debit-runs":                           (401, 401, 401, 403, 403, 403, 403, 403, 403, 202),
+  "GET /debit-runs/{month}":                    (401, 401, 401, 403, 403, 403, 403, 403, 403, 200),
+  "GET /reconciliation":                        (401, 401, 401, 403, 403, 403, 403, 403, 403, 200),
+  "PUT /payers/{payer_id}":                     (401, 401, 401, 403, 403, 403, 403, 403, 403, 200),
+  "GET /payers":                                (401, 401, 401, 403, 403, 403, 403, 403, 403, 200),
+  "GET /payers/{payer_id}":                     (401, 401, 401, 403, 403, 403, 403, 200, 403, 200),
+  "PUT /payers/{payer_id}/budgets/{period_id}": (401, 401, 401, 403, 403, 403, 403, 403, 403, 200),
+  "GET /payers/{payer_id}/budgets":             (401, 401, 401, 403, 403, 403, 403, 200, 403, 200),
+  "GET /payers/{payer_id}/budgets/{period_id}": (401, 401, 401, 403, 403, 403, 403, 200, 403, 200),
+  "POST /invoice-runs":                         (401, 401, 401, 403, 403, 403, 403, 403, 403, 202),
+  "GET /invoice-runs/{month}/{kind}":           (401, 401, 401, 403, 403, 403, 403, 403, 403, 200),
+  "GET /invoices":                              (401, 401, 401, 403, 403, 200, 200, 200, 200, 200),
+  "GET /invoices/{invoice_id}":                 (401, 401, 401, 403, 403, 200, 403, 200, 403, 200),
+  "GET /invoices/{invoice_id}/lines":           (401, 401, 401, 403, 403, 200, 403, 200, 403, 200),
+  "GET /invoices/{invoice_id}/register":        (401, 401, 401, 403, 403, 200, 403, 200, 403, 200),
+  "POST /invoices/{invoice_id}/accept":         (401, 401, 401, 403, 403, 403, 403, 200, 403, 200),
+  "POST /invoices/{invoice_id}/pay":            (401, 401, 401, 403, 403, 403, 403, 200, 403, 200),
 }
 # fmt: on
 
-ROUTES = len(EXPECTED)  # 31
-CELLS = ROUTES * len(CALLERS)  # 31 routes x 8 callers = 248 expected statuses
+ROUTES = len(EXPECTED)  # 37
+CELLS = ROUTES * len(CALLERS)  # 37 routes x 10 callers = 370 expected statuses
 
 
 # ------------------------------------------------------------------- the objects
@@ -113,10 +124,14 @@ class World:
     children: tuple[str, str]  # children[i] belongs to parents[i]
     enrollments: tuple[str, str]  # children[i] in programs[i]
     certificates: tuple[str, str]
+    payers: tuple[str, str]  # payers[i] serves MUNICIPALITIES[i], with a budget for PERIOD
 
 
 def build_world() -> World:
     open_period("2026-2027", "2026-09-01", "2027-08-31")
+    for payer_id, municipality in zip(PAYERS, MUNICIPALITIES, strict=True):
+        assert put_payer(payer_id, [municipality]).status == 200
+        assert put_budget(payer_id, 100).status == 200
     register_provider("p1")
     register_provider("p2")
     programs = (
@@ -124,7 +139,11 @@ def build_world() -> World:
         publish("p2", title="Робототехника", price_per_month_kopecks=PRICE),
     )
     parents = (PARENT, OTHER_PARENT)
-    children = (register_child(PARENT), register_child(OTHER_PARENT))
+    # Each child lives where one payer serves: invoice i is payers[i]'s to provider_ids[i].
+    children = tuple(
+        register_child(parent, municipality=municipality)
+        for parent, municipality in zip(parents, MUNICIPALITIES, strict=True)
+    )
     enrollments = []
     for parent, child, program in zip(parents, children, programs, strict=True):
         reply = enroll(child, program, parent=parent)
@@ -137,6 +156,7 @@ def build_world() -> World:
         children=children,
         enrollments=(enrollments[0]["enrollment_id"], enrollments[1]["enrollment_id"]),
         certificates=(enrollments[0]["certificate_id"], enrollments[1]["certificate_id"]),
+        payers=PAYERS,
     )
 
 
@@ -147,7 +167,7 @@ def run_september() -> None:
 
 
 def advance_october() -> None:
-    """The invoice routes read October's advances: one invoice per provider."""
+    """The invoice routes read October's advances: one invoice per payer and provider."""
     formed = request(
         "POST", "/invoice-runs", body={"month": "2026-10", "kind": "advance"}, claims=OPERATOR
     )
@@ -156,15 +176,15 @@ def advance_october() -> None:
 
 def advance_and_accept_october() -> None:
     advance_october()
-    for provider_id in ("p1", "p2"):
-        accepted = request("POST", f"/invoices/{_invoice(provider_id)}/accept", claims=OPERATOR)
+    for owner in (0, 1):
+        accepted = request("POST", f"/invoices/{_invoice(owner)}/accept", claims=OPERATOR)
         assert accepted.status == 200, accepted.body
 
 
-def _invoice(provider_id: str) -> str:
+def _invoice(owner: int) -> str:
     from navigator.store.invoices import invoice_id_of
 
-    return invoice_id_of("advance", "2026-10", "region", provider_id)
+    return invoice_id_of("advance", "2026-10", PAYERS[owner], ("p1", "p2")[owner])
 
 
 SETUP: dict[str, Callable[[], None]] = {
@@ -198,12 +218,23 @@ PATH_PARAMETERS: dict[str, Recipe] = {
     "GET /certificates/{certificate_id}/ledger": lambda w, o: {"certificate_id": w.certificates[o]},
     "PUT /periods/{period_id}": lambda w, o: {"period_id": "2027-2028"},
     "GET /debit-runs/{month}": lambda w, o: {"month": "2026-09"},
+    "PUT /payers/{payer_id}": lambda w, o: {"payer_id": w.payers[o]},
+    "GET /payers/{payer_id}": lambda w, o: {"payer_id": w.payers[o]},
+    "PUT /payers/{payer_id}/budgets/{period_id}": lambda w, o: {
+        "payer_id": w.payers[o],
+        "period_id": "2026-2027",
+    },
+    "GET /payers/{payer_id}/budgets": lambda w, o: {"payer_id": w.payers[o]},
+    "GET /payers/{payer_id}/budgets/{period_id}": lambda w, o: {
+        "payer_id": w.payers[o],
+        "period_id": "2026-2027",
+    },
     "GET /invoice-runs/{month}/{kind}": lambda w, o: {"month": "2026-10", "kind": "advance"},
-    "GET /invoices/{invoice_id}": lambda w, o: {"invoice_id": _invoice(w.provider_ids[o])},
-    "GET /invoices/{invoice_id}/lines": lambda w, o: {"invoice_id": _invoice(w.provider_ids[o])},
-    "GET /invoices/{invoice_id}/register": lambda w, o: {"invoice_id": _invoice(w.provider_ids[o])},
-    "POST /invoices/{invoice_id}/accept": lambda w, o: {"invoice_id": _invoice(w.provider_ids[o])},
-    "POST /invoices/{invoice_id}/pay": lambda w, o: {"invoice_id": _invoice(w.provider_ids[o])},
+    "GET /invoices/{invoice_id}": lambda w, o: {"invoice_id": _invoice(o)},
+    "GET /invoices/{invoice_id}/lines": lambda w, o: {"invoice_id": _invoice(o)},
+    "GET /invoices/{invoice_id}/register": lambda w, o: {"invoice_id": _invoice(o)},
+    "POST /invoices/{invoice_id}/accept": lambda w, o: {"invoice_id": _invoice(o)},
+    "POST /invoices/{invoice_id}/pay": lambda w, o: {"invoice_id": _invoice(o)},
 }
 
 # Called once per caller, so that two parents registering children use two SNILS.
@@ -232,6 +263,7 @@ BODIES: dict[str, Recipe] = {
     "POST /children": lambda w, o: {
         "full_name": "Петрова Анна",
         "birth_date": "2017-03-14",
+        "municipality": MUNICIPALITIES[o],
         "snils": new_snils(),
     },
     # The owner's child, into the other provider's program (where it is not yet enrolled).
@@ -243,6 +275,15 @@ BODIES: dict[str, Recipe] = {
         "nominal_kopecks": 3_000_000,
     },
     "POST /debit-runs": lambda w, o: {"month": "2026-09"},
+    "PUT /payers/{payer_id}": lambda w, o: {
+        "name": "Управление образования",
+        "inn": "2466012340",
+        "municipalities": [MUNICIPALITIES[o]],
+    },
+    "PUT /payers/{payer_id}/budgets/{period_id}": lambda w, o: {
+        "nominal_kopecks": 2_500_000,
+        "certificate_limit": 120,
+    },
     "POST /invoice-runs": lambda w, o: {"month": "2026-10", "kind": "advance"},
     "POST /invoices/{invoice_id}/pay": lambda w, o: {
         "paid_on": "2026-10-05",
@@ -262,6 +303,9 @@ def tokens(world: World, owner: int) -> dict[str, str | None]:
         pid = world.provider_ids[i]
         return issue_token("provider", provider(pid)["sub"], provider_id=pid)
 
+    def payer_token(i: int) -> str:
+        return issue_token("payer", f"clerk-{world.payers[i]}", payer_id=world.payers[i])
+
     headers = {
         "no token": None,
         "bad signature": issue_token(
@@ -272,6 +316,8 @@ def tokens(world: World, owner: int) -> dict[str, str | None]:
         "other parent": issue_token("parent", world.parents[other]["sub"]),
         "provider": provider_token(owner),
         "other provider": provider_token(other),
+        "payer": payer_token(owner),
+        "other payer": payer_token(other),
         "operator": issue_token("operator", OPERATOR["sub"]),
     }
     assert tuple(headers) == CALLERS
@@ -359,7 +405,7 @@ def test_public_routes_are_the_templates_unauthorized_ones():
 
 @pytest.mark.parametrize("route", list(EXPECTED))
 def test_authorization_matrix(aws, monkeypatch, gateway, route):
-    """The route's row, for all 8 callers, against the objects of each owner in turn."""
+    """The route's row, for all 10 callers, against the objects of each owner in turn."""
     set_today(monkeypatch, TODAY)
     world = build_world()
     if route in SETUP:

@@ -30,7 +30,7 @@ SECONDS_PER_CALLER = int(os.environ.get("NAVIGATOR_FUZZ_SECONDS", "20"))
 # - unsupported_method expects 405; API Gateway answers a method that a resource lacks with
 #   its MISSING_AUTHENTICATION_TOKEN response, which the template maps to our 404 envelope.
 EXCLUDED_CHECKS = "positive_data_acceptance,unsupported_method"
-CALLERS = ["anonymous", "parent", "provider", "operator"]
+CALLERS = ["anonymous", "parent", "provider", "payer", "operator"]
 TODAY = "2026-12-02"
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "fuzz"
 
@@ -60,13 +60,19 @@ def world(stack):
         "anonymous": None,
         "parent": issue_token("parent", "fuzz-parent"),
         "provider": issue_token("provider", "fuzz-provider", provider_id),
+        "payer": issue_token("payer", "fuzz-payer", payer_id="krasnoyarsk"),
         "operator": issue_token("operator", "fuzz-operator"),
     }
     snils = f"111-222-333 {control_number('111222333'):02d}"
     child = _post(
         stack.url,
         "/children",
-        {"full_name": "Фаззер Фёдор", "birth_date": "2016-04-01", "snils": snils},
+        {
+            "full_name": "Фаззер Фёдор",
+            "birth_date": "2016-04-01",
+            "municipality": "Канск",
+            "snils": snils,
+        },
         tokens["parent"],
     )
     enrollment = _post(

@@ -46,7 +46,12 @@ def test_a_full_scenario_logs_no_personal_data(aws, monkeypatch, capsys, caplog,
     child = request(
         "POST",
         "/children",
-        body={"full_name": NAME, "birth_date": "2016-02-02", "snils": snils},
+        body={
+            "full_name": NAME,
+            "birth_date": "2016-02-02",
+            "municipality": "Ачинск",
+            "snils": snils,
+        },
         claims=PARENT,
         headers={"Authorization": f"Bearer {token}"},
     ).body["child_id"]
@@ -54,13 +59,23 @@ def test_a_full_scenario_logs_no_personal_data(aws, monkeypatch, capsys, caplog,
     request(
         "POST",
         "/children",
-        body={"full_name": NAME, "birth_date": "2016-02-02", "snils": snils},
+        body={
+            "full_name": NAME,
+            "birth_date": "2016-02-02",
+            "municipality": "Ачинск",
+            "snils": snils,
+        },
         claims=PARENT,
     )
     request(
         "POST",
         "/children",
-        body={"full_name": NAME, "birth_date": "2016-02-02", "snils": snils[:-2] + "00"},
+        body={
+            "full_name": NAME,
+            "birth_date": "2016-02-02",
+            "municipality": "Ачинск",
+            "snils": snils[:-2] + "00",
+        },
         claims=PARENT,
     )
     program = publish(price_per_month_kopecks=900_000)

@@ -164,6 +164,55 @@ def test_search_words(providers, q, found):
     assert bool(listing(q=q)["items"]) is found
 
 
+API_MD_EXAMPLES = [
+    ("робот", "Робототехника", True),
+    ("кружки", "Кружок", True),
+    ("танец", "Танцы", True),
+    ("песня", "Сто песен", True),
+    ("шахматам", "Шахматы", True),
+    ("лесу", "Лес", True),
+    ("лесу", "Лестница", False),
+    ("детям", "Дети", True),
+    ("детям", "Детектив", False),
+]
+
+
+@pytest.mark.parametrize("shipped", [False, True], ids=["from the feed", "from the blob"])
+def test_the_examples_of_api_md(providers, monkeypatch, shipped):
+    from catalog.snapshot import build_snapshot
+    from navigator.domain import search
+    from navigator.store.catalog_snapshot import reset_snapshot
+
+    ids = {
+        title: create(title=title, description="")["program_id"] for _, title, _ in API_MD_EXAMPLES
+    }
+    if shipped:  # a cold container that answers from the blob without the analyzer
+        build_snapshot()
+        reset_snapshot()
+        monkeypatch.setattr(search, "analyzer_loaded", lambda: False)
+    for q, title, found in API_MD_EXAMPLES:
+        listed = {p["program_id"] for p in listing(q=q, limit=100)["items"]}
+        assert (ids[title] in listed) is found, (q, title)
+
+
+def test_title_matches_come_first_and_paging_keeps_the_order(providers):
+    in_title = {create(title=f"Кружок {n}", description="")["program_id"] for n in range(3)}
+    in_text = {
+        create(title=f"Студия {n}", description="Лучший кружок города")["program_id"]
+        for n in range(3)
+    }
+    create(title="Хор", description="Поём")
+    seen, cursor = [], None
+    while True:
+        page = listing(q="кружки", limit=2, **({"cursor": cursor} if cursor else {}))
+        seen += [p["program_id"] for p in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert set(seen[:3]) == in_title and set(seen[3:]) == in_text and len(seen) == 6
+    assert seen[:3] == sorted(in_title) and seen[3:] == sorted(in_text)
+
+
 def test_paging_yields_each_program_once_and_cursors_are_bound_to_the_query(providers):
     ids = {create(title=f"Кружок {n}")["program_id"] for n in range(7)}
     seen, cursor, limit = [], None, 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -272,21 +273,7 @@ def test_the_sqs_worker_reports_partial_batch_failures(world, captured):
     enrolled(2)
     set_today(world, "2026-10-02")
     run("2026-09")
-    good = {"messageId": "m-1", "body": json.dumps(captured[0])}
-    bad = {"messageId": "m-2", "body": "{not json"}
-    records = [
-        {
-            **r,
-            "receiptHandle": "h",
-            "attributes": {"ApproximateReceiveCount": "1"},
-            "messageAttributes": {},
-            "md5OfBody": "x",
-            "eventSource": "aws:sqs",
-            "eventSourceARN": "arn:aws:sqs:eu-central-1:000000000000:debit",
-            "awsRegion": "eu-central-1",
-        }
-        for r in (good, bad)
-    ]
+    records = _sqs_records(("m-1", json.dumps(captured[0])), ("m-2", "{not json"))
     result = handler({"Records": records}, LocalLambdaContext("worker", "w"))
     assert result["batchItemFailures"] == [{"itemIdentifier": "m-2"}]
     assert request("GET", "/debit-runs/2026-09", claims=OPERATOR).body["charged_count"] == 2
@@ -376,3 +363,57 @@ def test_batches_hold_25_enrollments_numbered_in_order(world, captured):
         30,
         30,
     )
+
+
+def _sqs_records(*bodies: tuple[str, str]) -> list[dict]:
+    return [
+        {
+            "messageId": message_id,
+            "body": body,
+            "receiptHandle": "h",
+            "attributes": {"ApproximateReceiveCount": "1"},
+            "messageAttributes": {},
+            "md5OfBody": "x",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:eu-central-1:000000000000:debit",
+            "awsRegion": "eu-central-1",
+        }
+        for message_id, body in bodies
+    ]
+
+
+def test_an_all_failed_batch_reports_its_item_failures_without_a_function_error(world):
+    from debit.worker import handler
+    from infra.local.workers import LocalLambdaContext
+
+    records = _sqs_records(("m-1", "{not json"), ("m-2", "[]"))
+    # No exception: the errors alarm stays quiet, and both messages return to the queue
+    # (then the DLQ and its alarm).
+    result = handler({"Records": records}, LocalLambdaContext("worker", "w"))
+    assert result["batchItemFailures"] == [{"itemIdentifier": "m-1"}, {"itemIdentifier": "m-2"}]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {},
+        {"scheduled_time": ""},
+        {"scheduled_time": "<aws.scheduler.scheduled-time>"},
+        {"scheduled_time": "not a time"},
+        {"scheduled_time": "2026-09-30T19:00:00"},  # no offset
+        {"scheduled_time": "2026-12-01T19:00:00Z"},  # after today
+        {"scheduled_time": 1759258800},
+    ],
+)
+def test_an_unsubstituted_or_impossible_scheduled_event_is_refused_loudly(world, event, caplog):
+    from debit.dispatch import RefusedScheduleEvent, handler
+    from infra.local.workers import LocalLambdaContext
+
+    enrolled(1)
+    set_today(world, "2026-10-02")
+    with caplog.at_level(logging.INFO), pytest.raises(RefusedScheduleEvent):
+        handler(event, LocalLambdaContext("dispatcher", "a"))
+    (line,) = [r for r in caplog.records if r.getMessage() == "scheduled event refused"]
+    assert line.levelname == "ERROR"
+    assert request("GET", "/debit-runs/2026-09", claims=OPERATOR).status == 404
+    assert request("GET", "/debit-runs/2026-11", claims=OPERATOR).status == 404

@@ -1,4 +1,4 @@
-"""The portal in headless Chromium: a local stack, Debian's chromium, Playwright's sync API."""
+"""The portal in headless Chromium (the one `make test` provides): a local stack, Playwright."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.browser import CHROMIUM_ARGS, SCREENSHOTS, TODAY, need_chromium
+from tests.support.browser import CHROMIUM_ARGS, SCREENSHOTS, TODAY, need_chromium, need_driver
 from tests.support.local_stack import running_stack
 
 
@@ -22,6 +22,7 @@ def stack() -> Iterator[Any]:
 def browser(stack: Any) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
+    need_driver()
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=need_chromium(), headless=True, args=CHROMIUM_ARGS

@@ -1,4 +1,5 @@
-"""The portal end to end in headless Chromium: a parent, a provider and an operator at work.
+"""The portal end to end in headless Chromium: a parent, a provider, an operator and a payer at
+work.
 
 Screenshots of every step land in test-output/e2e/ at the repository root.
 """
@@ -11,7 +12,14 @@ from typing import Any
 
 import pytest
 
-from infra.local.demo import DEMO_OPERATOR_SUB, DEMO_PARENT_SUB, DEMO_PROVIDER_SUB, demo_provider_id
+from infra.local.demo import (
+    DEMO_OPERATOR_SUB,
+    DEMO_PARENT_SUB,
+    DEMO_PAYER_ID,
+    DEMO_PAYER_SUB,
+    DEMO_PROVIDER_SUB,
+    demo_provider_id,
+)
 from infra.local.tokens import issue_token
 from tests.support.browser import TODAY, Watched, api, need_chromium, roubles, valid_snils
 
@@ -23,6 +31,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 COPAY_PROGRAM = "prg-0039"
 # "Керамика и гончарное дело", ages 8-16, 2 000 ₽ a month: the certificate covers it all.
 COVERED_PROGRAM = "prg-0189"
+# "Мини-футбол", ages 7-12, 2 000 ₽ a month, 24 seats: the budgets' tests enroll into it.
+BUDGET_PROGRAM = "prg-0092"
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
@@ -93,6 +103,7 @@ def test_a_parent_finds_enrolls_pays_attention_to_money_and_withdraws(request):
         form = page.locator("#child-form")
         form.locator("input[name=full_name]").fill("Петров Иван Сергеевич")
         form.locator("input[name=birth_date]").fill("2013-05-10")
+        form.locator("input[name=municipality]").fill("Красноярск")
         good = valid_snils(461_237_905)
         wrong_control = (int(good[-2:]) + 1) % 100
         form.locator("input[name=snils]").fill(f"{good[:-2]}{wrong_control:02d}")
@@ -202,7 +213,12 @@ def test_a_provider_sees_the_roster_and_reports_completeness(request):
     shot = Shots(folder, "provider")
     parent = issue_token("parent", "e2e-roster-parent")
     provider = issue_token("provider", DEMO_PROVIDER_SUB, demo_provider_id())
-    child = {"full_name": "Смирнова Анна", "birth_date": "2015-03-01", "snils": valid_snils(238)}
+    child = {
+        "full_name": "Смирнова Анна",
+        "birth_date": "2015-03-01",
+        "municipality": "Красноярск",
+        "snils": valid_snils(238),
+    }
     status, registered = api(stack, "POST", "/children", child, token=parent)
     assert status == 201, registered
     body = {"child_id": registered["child_id"], "program_id": COVERED_PROGRAM}
@@ -316,6 +332,177 @@ def test_the_api_docs_render_from_local_assets(request):
         expect(page.locator(".swagger-ui .info .title")).to_contain_text(document["info"]["title"])
         expect(page.locator(".swagger-ui .opblock").first).to_be_visible()
         page.screenshot(path=str(folder / "docs-01-swagger-ui.png"))
+        watched.check()
+    finally:
+        watched.close()
+
+
+def _register_and_enroll(stack: Any, parent: str, municipality: str, seed: int) -> dict[str, Any]:
+    """A child of `municipality` registered and first enrolled over the API."""
+    child = {
+        "full_name": "Кузнецов Илья",
+        "birth_date": "2016-06-01",
+        "municipality": municipality,
+        "snils": valid_snils(seed),
+    }
+    status, registered = api(stack, "POST", "/children", child, token=parent)
+    assert status == 201, registered
+    body = {"child_id": registered["child_id"], "program_id": BUDGET_PROGRAM}
+    status, enrollment = api(
+        stack, "POST", "/enrollments", body, token=parent, headers={"Idempotency-Key": f"b-{seed}"}
+    )
+    assert status == 201, enrollment
+    return dict(enrollment)
+
+
+def test_a_parent_whose_payer_has_no_certificates_left_is_told_why_and_offered_free_ones(request):
+    """Kansk's demo budget holds one certificate: a neighbour's child takes it, and then the
+    demo parent's child of Kansk is refused in Russian and shown the free programs."""
+    from playwright.sync_api import expect
+
+    stack, browser, folder = launch(request)
+    shot = Shots(folder, "no-certificates")
+    neighbour = issue_token("parent", "e2e-kansk-neighbour")
+    taken = _register_and_enroll(stack, neighbour, "Канск", 7_771)
+    assert taken["certificate"]["payer_id"] == "kansk"
+    watched = Watched(browser, stack.url, **PHONE)
+    page = watched.page
+    try:
+        page.goto(stack.url + "/")
+        page.locator("#session button[data-role=parent]").click()
+        page.locator("nav a[href='#/children']").click()
+        form = page.locator("#child-form")
+        form.locator("input[name=full_name]").fill("Орлова Дарья")
+        form.locator("input[name=birth_date]").fill("2016-02-11")
+        municipality = form.locator("input[name=municipality]")
+        expect(municipality).to_have_attribute("list", "krai-municipalities")
+        expect(page.locator('#krai-municipalities option[value="Канск"]')).to_have_count(1)
+        municipality.fill("Канск")
+        form.locator("input[name=snils]").fill(valid_snils(7_772))
+        with page.expect_response(
+            lambda r: r.url.endswith("/children") and r.request.method == "POST"
+        ) as posted:
+            form.locator("button[type=submit]").click()
+        assert posted.value.request.post_data_json["municipality"] == "Канск"
+        child_id = posted.value.json()["child_id"]
+        child_card = page.locator("#children .card").filter(has_text="Орлова Дарья")
+        expect(child_card.locator('[data-field="municipality"]')).to_have_text("Канск")
+        shot(page, "child-of-kansk")
+
+        page.locator("nav a[href='#/catalog']").click()
+        filters = page.locator("#catalog-filters")
+        filters.locator("input[name=q]").fill("футбол")
+        filters.locator("button[type=submit]").click()
+        card = page.locator(f'#programs .card[data-program-id="{BUDGET_PROGRAM}"]')
+        card.locator("button.enroll").click()
+        dialog = page.locator("#dialog")
+        dialog.locator("select[name=child_id]").select_option(value=child_id)
+        with page.expect_response(lambda r: r.url.endswith("/enrollments")) as refused:
+            dialog.locator("#enroll-form button[type=submit]").click()
+        assert refused.value.status == 409
+        assert refused.value.json()["error"]["code"] == "no_certificates_left"
+        alert = dialog.locator('[data-code="no_certificates_left"]')
+        expect(alert).to_contain_text("Сертификаты на этот период закончились")
+        expect(dialog).to_contain_text("«Канск»")
+        expect(dialog.locator("#show-free-programs")).to_be_visible()
+        shot(page, "refused", full_page=False)
+
+        with page.expect_request(lambda r: "/programs?" in r.url and "funding=free" in r.url):
+            dialog.locator("#show-free-programs").click()
+        expect(page.locator("#programs .card").first).to_be_visible()
+        expect(page.locator("#programs .badge-certificate")).to_have_count(0)
+        expect(page.locator("#catalog-filters select[name=funding]")).to_have_value("free")
+        shot(page, "free-programs", full_page=False)
+        watched.check()
+    finally:
+        watched.close()
+
+
+def test_an_operator_sees_and_edits_payers_and_budgets(request):
+    from playwright.sync_api import expect
+
+    stack, browser, folder = launch(request)
+    shot = Shots(folder, "payers")
+    parent = issue_token("parent", "e2e-minusinsk-parent")
+    for seed in (8_881, 8_882):
+        _register_and_enroll(stack, parent, "Минусинск", seed)
+    watched = Watched(browser, stack.url, **DESKTOP)
+    page = watched.page
+    try:
+        page.goto(stack.url + "/")
+        page.locator("#session button[data-role=operator]").click()
+        page.locator("nav a[href='#/operator/payers']").click()
+        # Every payer's budgets are read whole: on a busy machine this takes a few seconds.
+        expect(page.locator('#payers tr[data-payer-id="region"]')).to_contain_text(
+            "Краевой бюджет", timeout=20_000
+        )
+        expect(page.locator('#payers tr[data-payer-id="krasnoyarsk"]')).to_contain_text(
+            "Красноярск"
+        )
+        budget = page.locator('#budgets tr[data-payer-id="minusinsk"][data-period-id="2026-2027"]')
+        expect(budget.locator(".issued")).to_have_text("2")
+        expect(budget.locator(".left")).to_have_text("5998")
+        shot(page, "payers-and-budgets")
+
+        # A limit below the certificates issued is refused in words; at the issued, none is left.
+        form = page.locator("#budget-form")
+        form.locator("select[name=payer_id]").select_option("minusinsk")
+        form.locator("input[name=period_id]").fill("2026-2027")
+        form.locator("input[name=nominal]").fill("27 000")
+        form.locator("input[name=certificate_limit]").fill("1")
+        form.locator("button[type=submit]").click()
+        expect(form.locator(".alert-error")).to_contain_text("Лимит не может быть меньше")
+        form.locator("input[name=certificate_limit]").fill("2")
+        form.locator("button[type=submit]").click()
+        expect(form.locator(".alert-ok")).to_contain_text("minusinsk")
+        expect(budget.locator(".left")).to_have_text("0")
+        form.locator("input[name=certificate_limit]").fill("6000")
+        with page.expect_response(lambda r: "/budgets/" in r.url) as raised:
+            form.locator("button[type=submit]").click()
+        assert raised.value.status == 200, raised.value.text()
+        assert raised.value.json()["certificates_left"] == 5998
+        expect(budget.locator(".left")).to_have_text("5998", timeout=15_000)
+
+        # A municipality another payer serves can't be given to a second one.
+        payer = page.locator("#payer-form")
+        payer.locator("input[name=payer_id]").fill("ilansky")
+        payer.locator("input[name=name]").fill("Управление образования Иланского района")
+        payer.locator("input[name=inn]").fill("2415012342")
+        payer.locator("input[name=municipalities]").fill("Иланский район, канск")
+        payer.locator("button[type=submit]").click()
+        expect(payer.locator(".alert-error")).to_contain_text("уже обслуживает другой плательщик")
+        payer.locator("input[name=municipalities]").fill("Иланский район")
+        payer.locator("button[type=submit]").click()
+        expect(page.locator('#payers tr[data-payer-id="ilansky"]')).to_contain_text(
+            "Иланский район"
+        )
+        shot(page, "edited")
+        watched.check()
+    finally:
+        watched.close()
+
+
+def test_a_payer_signs_in_and_sees_their_budgets(request):
+    from playwright.sync_api import expect
+
+    stack, browser, folder = launch(request)
+    shot = Shots(folder, "payer")
+    payer = issue_token("payer", DEMO_PAYER_SUB, payer_id=DEMO_PAYER_ID)
+    status, budget = api(stack, "GET", f"/payers/{DEMO_PAYER_ID}/budgets/2026-2027", token=payer)
+    assert status == 200, budget
+    watched = Watched(browser, stack.url, **PHONE)
+    page = watched.page
+    try:
+        page.goto(stack.url + "/")
+        page.locator("#session button[data-role=payer]").click()
+        expect(page.locator("#session .who[data-role=payer]")).to_contain_text("Плательщик")
+        expect(page.locator("#payer-card")).to_contain_text("Главное управление образования")
+        row = page.locator(f'#budgets tr[data-payer-id="{DEMO_PAYER_ID}"]')
+        expect(row).to_have_count(1)
+        expect(row).to_contain_text(roubles(budget["nominal_kopecks"]))
+        expect(row.locator(".left")).to_have_text(str(budget["certificates_left"]))
+        expect(page.locator("nav a[href='#/operator/payers']")).to_have_count(0)
+        shot(page, "budgets")
         watched.check()
     finally:
         watched.close()

@@ -46,7 +46,12 @@ def caller(claims: dict[str, str]) -> Caller:
 
 
 def child_body(**overrides: Any) -> dict[str, Any]:
-    body = {"full_name": "Иванов Иван Иванович", "birth_date": "2016-04-12", "snils": SNILS}
+    body = {
+        "full_name": "Иванов Иван Иванович",
+        "birth_date": "2016-04-12",
+        "municipality": "Красноярск",
+        "snils": SNILS,
+    }
     body.update(overrides)
     return body
 
@@ -54,7 +59,7 @@ def child_body(**overrides: Any) -> dict[str, Any]:
 def register(claims: dict[str, str] = PARENT, **overrides: Any) -> dict[str, Any]:
     body = child_body(**overrides)
     return children.register_child(
-        caller(claims), body["full_name"], body["birth_date"], body["snils"]
+        caller(claims), body["full_name"], body["birth_date"], body["snils"], body["municipality"]
     )
 
 
@@ -132,6 +137,7 @@ def test_given_a_valid_snils_when_registering_then_the_child_is_returned_masked(
         "child_id": child["child_id"],
         "full_name": "Иванов Иван Иванович",
         "birth_date": "2016-04-12",
+        "municipality": "Красноярск",
         "snils_masked": "***-***-*** 95",
     }
     assert child_view(children.get_owned_child(caller(PARENT), child["child_id"])) == child
@@ -358,7 +364,13 @@ def test_given_a_valid_body_when_posted_then_201_with_the_masked_snils(aws):
     reply = request("POST", "/children", body=child_body(), claims=PARENT)
     assert reply.status == 201, reply.body
     assert reply.body["snils_masked"] == "***-***-*** 95"
-    assert set(reply.body) == {"child_id", "full_name", "birth_date", "snils_masked"}
+    assert set(reply.body) == {
+        "child_id",
+        "full_name",
+        "birth_date",
+        "municipality",
+        "snils_masked",
+    }
     assert_no_clear_snils(json.dumps(reply.body))
 
 

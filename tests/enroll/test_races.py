@@ -6,6 +6,8 @@ serializes requests as DynamoDB serializes conditional writes.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -107,3 +109,83 @@ def test_clicks_for_the_last_seat_are_never_told_to_pay_what_no_serial_order_ask
                 continue
             expected = "already_enrolled" if child == winner else "no_seats"
             assert outcome == expected, (child == clicker, outcome)
+
+
+BUDGET_ROUNDS = 10
+LEFT = 2
+
+
+def _last_certificates(round_no: int, attempt, slow: set[str]) -> None:
+    """One round: a payer with two certificates of 2,000,000 left (two of its 32 slices hold
+    one each), and for its children a program with one seat that needs a co-payment
+    (9 x 300,000) and a roomy one that does not; four children who will not pay it and three
+    who will try for the seat, three the roomy program, all at once.
+
+    Serially the budget issues exactly two. The one seat goes, if at all, with a certificate,
+    so while it is free the budget has one: a child refused there is no_seats once someone
+    has it, else no_certificates_left, or, not paying, copay_required before either. At the
+    roomy program: no_certificates_left."""
+    from navigator.service import payers
+    from navigator.service.views import budget_view
+    from navigator.store.budgets import read_budget
+
+    municipality, payer_id = f"Посёлок {round_no}", f"last-payer-{round_no}"
+    payers.put_payer(payer_id, "Управление образования", "2466012340", [municipality], 80)
+    payers.put_budget(payer_id, "2026-2027", 2_000_000, LEFT)
+    one_seat = race_program(capacity=1, price=300_000, title=f"Одно место {round_no}")
+    roomy = race_program(capacity=20, price=100_000, title=f"Просторный {round_no}")
+    attempts = [(race_child(municipality), one_seat, False) for _ in range(4)]
+    slow.clear()
+    slow.update(child for child, _, _ in attempts)
+    attempts += [(race_child(municipality), one_seat, True) for _ in range(3)]
+    attempts += [(race_child(municipality), roomy, True) for _ in range(3)]
+    with ThreadPoolExecutor(max_workers=len(attempts)) as pool:
+        outcomes = list(pool.map(lambda a: (a[1], a[2], attempt(*a)), attempts))
+    assert [outcome for _, _, outcome in outcomes].count("enrolled") == LEFT, outcomes
+    budget = budget_view(read_budget(payer_id, "2026-2027"))
+    assert (budget["certificates_issued"], budget["certificates_left"]) == (LEFT, 0)
+    seat_taken = (one_seat, True, "enrolled") in outcomes
+    for program, pays, outcome in outcomes:
+        if outcome == "enrolled":
+            continue
+        if program == roomy:
+            serial = {"no_certificates_left"}
+        else:
+            serial = {"no_seats"} if seat_taken else {"no_certificates_left"}
+            if not pays:
+                serial.add("copay_required")
+        assert outcome in serial, outcomes
+
+
+def test_a_budgets_last_certificates_go_to_exactly_its_count_and_every_refusal_is_serial(server):
+    for round_no in range(BUDGET_ROUNDS):
+        _last_certificates(round_no, _attempt, set())
+
+
+def test_a_refusal_decided_again_reads_the_budget_in_its_snapshot(server, monkeypatch):
+    # The same round, with the moment forced: those who will not pay are refused
+    # copay_required first, so they decide again on a snapshot; the others start once the
+    # first such snapshot is taken, and those snapshots pause until the others are done. A
+    # decision that read the budget after its snapshot would answer from two moments: the
+    # seat still free, the budget already spent (no_certificates_left, which no serial order
+    # gives once the seat went with a certificate).
+    from navigator.store import accounts
+
+    snapshot, slow, snapped = accounts.enrollment_snapshot, set(), threading.Event()
+
+    def slow_snapshot(child_id, *args, **kwargs):
+        seen = snapshot(child_id, *args, **kwargs)
+        if child_id in slow:
+            snapped.set()
+            time.sleep(0.3)
+        return seen
+
+    def attempt(child_id: str, program_id: str, accept_copay: bool) -> str:
+        if child_id not in slow:
+            snapped.wait(timeout=2)
+        return _attempt(child_id, program_id, accept_copay)
+
+    monkeypatch.setattr(accounts, "enrollment_snapshot", slow_snapshot)
+    for round_no in range(BUDGET_ROUNDS):
+        snapped.clear()
+        _last_certificates(round_no, attempt, slow)

@@ -119,7 +119,12 @@ def test_a_parent_enrolls_and_an_operator_runs_a_debit_over_http(stack):
         stack,
         "POST",
         "/children",
-        body={"full_name": "Петрова Мария", "birth_date": "2016-04-01", "snils": snils},
+        body={
+            "full_name": "Петрова Мария",
+            "birth_date": "2016-04-01",
+            "municipality": "Норильск",
+            "snils": snils,
+        },
         token=parent,
     )
     assert status == 201 and child["snils_masked"].endswith(snils[-2:])

@@ -36,3 +36,9 @@ def test_claims_arrive_as_api_gateway_passes_them():
 def test_bad_tokens_are_refused(header):
     with pytest.raises(InvalidToken):
         verify_token(header)
+
+
+def test_a_payer_token_carries_the_payer_id():
+    claims = verify_token("Bearer " + issue_token("payer", "clerk", payer_id="krasnoyarsk"))
+    assert claims["cognito:groups"] == "payers"
+    assert claims["custom:payer_id"] == "krasnoyarsk"

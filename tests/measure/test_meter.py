@@ -160,3 +160,29 @@ def test_read_unit_boundaries(aws: None, size: int, units: int) -> None:
             TableName=_table(), Key={"pk": {"S": "b"}, "sk": {"S": "item"}}, ConsistentRead=True
         )
     assert meter.read_units == units
+
+
+def test_units_are_counted_per_item_across_calls(aws: None) -> None:
+    ddb = _client()
+    table = _table()
+    hot = {"pk": {"S": "hot"}, "sk": {"S": "item"}}
+    with CapacityMeter() as meter:
+        ddb.put_item(TableName=table, Item=_item("hot", 100))
+        for _ in range(3):
+            ddb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": table,
+                            "Key": hot,
+                            "UpdateExpression": "SET n = :one",
+                            "ExpressionAttributeValues": {":one": {"N": "1"}},
+                        }
+                    },
+                    {"Put": {"TableName": table, "Item": _item("cold", 100)}},
+                ]
+            )
+        ddb.get_item(TableName=table, Key=hot, ConsistentRead=True)
+    per_item = meter.per_item()
+    assert per_item[(table, '{"pk": {"S": "hot"}, "sk": {"S": "item"}}')] == (1, 1 + 3 * 2)
+    assert per_item[(table, '{"pk": {"S": "cold"}, "sk": {"S": "item"}}')] == (0, 3 * 2)

@@ -2,14 +2,17 @@
 providers, co-payments, 100 %, 50 % and 0 % completeness, a withdrawal in the middle, and an
 enrollment made in the middle of a month.
 
-The second payer is stood in for until issue 14 merges (tests/settle/payers_stand_in.py)."""
+The regional payer advances 80 %; Канск's payer (no budget: certificates at the period's
+nominal) advances nothing."""
 
 from __future__ import annotations
 
 from tests.settle.helpers import by_group, debit, form, invoices, lines
-from tests.settle.payers_stand_in import serve_by, two_payers
 from tests.support.api import OPERATOR, PARENT, provider, request
 from tests.support.money import enroll, publish, register_child, set_today
+from tests.support.payers import put_payer
+
+MUNICIPALITY = {"region": "Красноярск", "kansk": "Канск"}
 
 A_PRICE = 200_000  # p1's program: 9 months of 200,000, no co-payment
 B_PRICE = 350_000  # p2's program: 9 x 350,000 > the nominal, so a co-payment
@@ -18,9 +21,9 @@ B_FIRST = 333_334
 
 
 def _enroll(program: str, payer: str, copay: bool = False) -> dict:
-    reply = enroll(register_child(), program, accept_copay=True if copay else None)
+    child = register_child(municipality=MUNICIPALITY[payer])
+    reply = enroll(child, program, accept_copay=True if copay else None)
     assert reply.status == 201, reply.body
-    serve_by(reply.body["certificate_id"], payer)
     return dict(reply.body)
 
 
@@ -56,7 +59,8 @@ def _lines(month: str, kind: str, payer: str, prov: str) -> dict[str, tuple]:
 
 
 def test_a_whole_period_settles_to_the_kopeck(world):
-    two_payers(world)
+    kansk = put_payer("kansk", ["Канск"], name="Бюджет города Канска", advance_percent=0)
+    assert kansk.status == 200, kansk.body
     a = publish("p1", price_per_month_kopecks=A_PRICE, capacity=20)
     b = publish("p2", price_per_month_kopecks=B_PRICE, capacity=20)
     c1 = _enroll(a, "region")

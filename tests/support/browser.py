@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,7 +12,9 @@ import pytest
 
 from tests.support.local_stack import http
 
-CHROMIUM = "/usr/bin/chromium"
+# `make test` finds or installs a Chromium (infra/chromium.sh) and passes its path here.
+CHROMIUM_VARIABLE = "NAVIGATOR_CHROMIUM"
+SYSTEM_CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--headless",
@@ -29,15 +32,46 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "e2e"
 
 
 def need_chromium() -> str:
-    """Debian's chromium, or a failure that says how to get it (a skip only when asked for)."""
-    if os.path.exists(CHROMIUM):
-        return CHROMIUM
+    """The Chromium that `make test` provided (else Debian's), or a failure naming what to install.
+
+    A skip only when asked for with NAVIGATOR_SKIP_E2E=1.
+    """
+    provided = os.environ.get(CHROMIUM_VARIABLE)
+    chromium = provided or SYSTEM_CHROMIUM
+    if os.access(chromium, os.X_OK):
+        return chromium
     if os.environ.get(SKIP_VARIABLE) == "1":
-        pytest.skip(f"{CHROMIUM} is missing and {SKIP_VARIABLE}=1")
+        pytest.skip(f"no Chromium ({chromium}) and {SKIP_VARIABLE}=1")
     pytest.fail(
-        f"The browser test needs Chromium at {CHROMIUM}: run "
-        "`apt-get install -y --no-install-recommends chromium` (.ci/run does this), "
+        f"The browser tests need Chromium, and there is none at {chromium}. Run them with "
+        "`make test`, which installs one when it can; or install Debian's package "
+        "(`apt-get install -y --no-install-recommends chromium`) or Playwright's browser "
+        f"(`.venv/bin/playwright install chromium`) and set {CHROMIUM_VARIABLE} to its path; "
         f"or set {SKIP_VARIABLE}=1 to skip the browser tests.",
+        pytrace=False,
+    )
+
+
+def need_driver() -> None:
+    """Playwright's driver (a Node.js binary in the playwright package) starts, or a failure
+    saying what it lacks (on a minimal Debian, libatomic.so.1: `make test` installs it)."""
+    import playwright
+
+    node = Path(playwright.__file__).parent / "driver" / "node"
+    try:
+        subprocess.run([node, "--version"], check=True, capture_output=True, timeout=60)
+        return
+    except subprocess.CalledProcessError as error:
+        why = error.stderr.decode(errors="replace").strip().splitlines()[-1:]
+    except (OSError, subprocess.TimeoutExpired) as error:
+        why = [str(error)]
+    if os.environ.get(SKIP_VARIABLE) == "1":
+        pytest.skip(f"Playwright's driver cannot start and {SKIP_VARIABLE}=1")
+    pytest.fail(
+        f"Playwright's driver ({node}) cannot start: {' '.join(why) or 'no reason given'}. "
+        "Run the browser tests with `make test`, which installs what it lacks when it can (on "
+        "Debian, libatomic.so.1 is the package libatomic1); or install it yourself, or set "
+        f"{SKIP_VARIABLE}=1 to skip the browser tests.",
         pytrace=False,
     )
 

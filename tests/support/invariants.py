@@ -3,14 +3,15 @@
 Every certificate passes reconciliation (navigator.service.reconciliation: the terms add up
 to the nominal and stay >= 0, the ledger is gapless and replays to the state, pending months
 add up to the reserve), and every program's seats taken equal its active enrollments and
-never exceed its capacity.
+never exceed its capacity; every budget's count equals the certificates issued under it, and
+each of those has the nominal its budget had at its issue.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from navigator.service.reconciliation import reconcile
+from navigator.service.reconciliation import budget_mismatches, reconcile
 from navigator.store import accounts, catalog
 
 
@@ -32,8 +33,11 @@ def seat_problems() -> list[str]:
 
 def violations() -> list[str]:
     report = reconcile()
+    budgets = [
+        f"budget {m['payer_id']}/{m['period_id']}: {m['problem']}" for m in budget_mismatches()
+    ]
     return [f"{m['certificate_id']}: {m['problem']}" for m in report["mismatches"]] + (
-        seat_problems()
+        seat_problems() + budgets
     )
 
 

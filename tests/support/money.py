@@ -47,8 +47,17 @@ def publish(provider_id: str = "p1", **overrides: Any) -> str:
     return str(reply.body["program_id"])
 
 
-def register_child(parent: dict[str, str] = PARENT, birth_date: str = "2016-05-20") -> str:
-    body = {"full_name": "Иванов Пётр", "birth_date": birth_date, "snils": new_snils()}
+def register_child(
+    parent: dict[str, str] = PARENT,
+    birth_date: str = "2016-05-20",
+    municipality: str = "Красноярск",
+) -> str:
+    body = {
+        "full_name": "Иванов Пётр",
+        "birth_date": birth_date,
+        "municipality": municipality,
+        "snils": new_snils(),
+    }
     reply = request("POST", "/children", body=body, claims=parent)
     assert reply.status == 201, reply.body
     return str(reply.body["child_id"])

@@ -76,9 +76,10 @@ def race_program(capacity: int, price: int = 100_000, title: str = "Шахмат
     return str(catalog.create_program(CLERK, fields)["program_id"])
 
 
-def race_child() -> str:
+def race_child(municipality: str = "Красноярск") -> str:
     from navigator.service import children
 
-    return str(
-        children.register_child(PARENT, "Сидорова Анна", "2015-03-03", new_snils())["child_id"]
+    child = children.register_child(
+        PARENT, "Сидорова Анна", "2015-03-03", new_snils(), municipality
     )
+    return str(child["child_id"])

@@ -8,6 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from navigator.domain.inn import inn_is_valid
 from navigator.paging import MAX_CURSOR_CHARS
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
@@ -39,6 +40,13 @@ def _real_date(text: str) -> str:
     return text
 
 
+def _inn(value: str) -> str:
+    if not inn_is_valid(value):
+        raise ValueError("must be 10 or 12 digits with a valid checksum")
+    return value
+
+
+Inn = Annotated[str, AfterValidator(_inn)]
 IsoDate = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), AfterValidator(_real_date)]
 
 

@@ -1,14 +1,13 @@
-"""Catalog rules: the program's fields, how a program matches the public filters, and search."""
+"""Catalog rules: the program's fields and how a program matches the public filters.
+
+Search (the `q` filter) is navigator.domain.search.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Literal, get_args
-
-import snowballstemmer
 
 from navigator.domain.calendar import month_count
 from navigator.domain.errors import InvalidInput
@@ -83,53 +82,6 @@ def public_view(program: Mapping[str, Any]) -> dict[str, Any]:
     view["address"] = view["address"] or ""
     view["seats_left"] = max(0, program["capacity"] - program["seats_taken"])
     return view
-
-
-# ------------------------------------------------------------------ search
-
-_WORD = re.compile(r"[0-9a-zа-я]+")
-_RUSSIAN = snowballstemmer.stemmer("russian")
-_ENGLISH = snowballstemmer.stemmer("english")
-
-
-def normalize(text: str) -> str:
-    """Case-folded, with ё read as е."""
-    return text.lower().replace("ё", "е")
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(normalize(text))
-
-
-@lru_cache(maxsize=65536)
-def stem(word: str) -> str:
-    """The Snowball stem of a word (Russian for Cyrillic, English for Latin)."""
-    if word.isascii():
-        return str(_ENGLISH.stemWord(word))
-    return str(_RUSSIAN.stemWord(word))
-
-
-def searchable_words(program: Mapping[str, Any]) -> set[str]:
-    return set(words(f"{program.get('title') or ''} {program.get('description') or ''}"))
-
-
-@dataclass(frozen=True)
-class QueryWord:
-    word: str
-    stem: str
-
-
-def query_words(q: str) -> list[QueryWord]:
-    return [QueryWord(word, stem(word)) for word in dict.fromkeys(words(q))]
-
-
-def word_matches(query: QueryWord, word: str) -> bool:
-    """A prefix of the word, or a form of the same word (stems agree, or prefix by stem)."""
-    return word.startswith(query.word) or stem(word).startswith(query.stem)
-
-
-def matches_text(query: Iterable[QueryWord], program_words: set[str]) -> bool:
-    return all(any(word_matches(q, w) for w in program_words) for q in query)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 
 from navigator.domain import catalog as rules
+from navigator.domain import search
 from navigator.domain.calendar import now_utc_iso
 from navigator.domain.errors import Conflict, Forbidden, NotFound
 from navigator.identity import Caller
@@ -107,7 +108,7 @@ def provider_programs(
 def list_programs(flt: rules.CatalogFilter, limit: int, cursor: str | None) -> dict[str, Any]:
     query = {"catalog": flt.fingerprint()}
     after = decode_cursor(cursor, query) if cursor else None
-    words = rules.query_words(flt.q) if flt.q else []
+    words = search.query_words(flt.q) if flt.q else []
     programs, next_after = snapshot().page(flt, words, limit, after)
     return {
         "items": [rules.public_view(p) for p in programs],

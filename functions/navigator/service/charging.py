@@ -43,12 +43,11 @@ def charge(enrollment_id: str, month: str, pass_id: str) -> Outcome:
         target = next((m for m in months if m.month == month), None)
         settled = _settled(target, pass_id)
         ends_here = head.status == "active" and head.end_month == month
-        if settled is not None:
-            if ends_here:
-                _complete(head)
-            return settled
-        assert target is not None  # _settled answers for a month not in the schedule
-        return _charge_once(head, target, pass_id, ends_here)  # Cancelled: read again
+        if settled is None and target is not None:  # (a month not in the schedule is SKIPPED)
+            return _charge_once(head, target, pass_id, ends_here)  # Cancelled: read again
+        if ends_here:
+            _complete(head)
+        return settled or SKIPPED
 
     try:
         return retrying(attempt, what="The enrollment")

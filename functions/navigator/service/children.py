@@ -7,17 +7,16 @@ from typing import Any
 
 from navigator.domain import snils as snils_rules
 from navigator.domain.calendar import now_utc_iso
-from navigator.domain.errors import Forbidden, InvalidInput, StoreUnavailable
+from navigator.domain.errors import Forbidden, InvalidInput
 from navigator.identity import Caller
 from navigator.paging import page_of
 from navigator.service.views import child_view
-from navigator.settings import DEV_SNILS_HMAC_KEY, get_settings
+from navigator.settings import snils_hmac_key
 from navigator.store import people as store
 from navigator.store.people import ChildItem
 
 ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32, lower-cased
 ID_LENGTH = 10
-PARAMETER_MAX_AGE_SECONDS = 300
 
 
 def new_child_id() -> str:
@@ -25,24 +24,8 @@ def new_child_id() -> str:
 
 
 def snils_key() -> bytes:
-    """The HMAC key of SNILS hashes: SNILS_HMAC_KEY, else the SSM parameter, else the dev key."""
-    settings = get_settings()
-    if settings.snils_hmac_key:
-        return settings.snils_hmac_key.encode()
-    if settings.snils_hmac_parameter:
-        # Imported here: only the functions that hash a SNILS in AWS pay for it.
-        from aws_lambda_powertools.utilities import parameters
-
-        try:
-            value = parameters.get_parameter(
-                settings.snils_hmac_parameter,
-                decrypt=True,
-                max_age=PARAMETER_MAX_AGE_SECONDS,
-            )
-        except parameters.exceptions.GetParameterError as error:
-            raise StoreUnavailable() from error
-        return str(value).encode()
-    return DEV_SNILS_HMAC_KEY.encode()
+    """The HMAC key of SNILS hashes (fails closed in Lambda: navigator.settings.secret)."""
+    return snils_hmac_key()
 
 
 def check_snils(snils: str) -> None:
@@ -56,13 +39,16 @@ def check_snils(snils: str) -> None:
         )
 
 
-def register_child(caller: Caller, full_name: str, birth_date: str, snils: str) -> dict[str, Any]:
+def register_child(
+    caller: Caller, full_name: str, birth_date: str, snils: str, municipality: str
+) -> dict[str, Any]:
     check_snils(snils)
     item = store.register_child(
         new_child_id,
         parent_sub=caller.sub,
         full_name=full_name,
         birth_date=birth_date,
+        municipality=municipality.strip(),
         snils_hmac=snils_rules.snils_hash(snils, snils_key()),
         snils_masked=snils_rules.mask(snils),
         created_at=now_utc_iso(),

@@ -14,13 +14,16 @@ from navigator.domain.errors import Conflict, Forbidden, NotFound
 from navigator.domain.periods import period_of_month
 from navigator.identity import Caller
 from navigator.service.views import certificate_view, enrollment_view, period_view
-from navigator.store import accounts, catalog, money, periods
+from navigator.store import accounts, budgets, catalog, money, periods
 from navigator.store.accounts import CertificateItem, ChildProgramItem, EnrollmentItem, MonthItem
 from navigator.store.base import Cancelled, Transaction, retrying
 from navigator.store.money import Movement
 
 # A snapshot holds the periods a contract could still start in: the current one and the next.
 SNAPSHOT_PERIODS = 4
+# Snapshots one refusal may take: the budget's payer may turn out another, then every slice
+# may be needed (budgets.funder_in).
+SNAPSHOT_READS = 4
 
 
 @dataclass
@@ -36,6 +39,7 @@ class _Plan:
     certificate: CertificateItem | None
     new_certificate: bool
     funding: rules.Funding
+    funder: budgets.Funder | None
 
 
 # -------------------------------------------------------------------- enroll
@@ -72,14 +76,17 @@ def enroll(caller: Caller, child_id: str, program_id: str, accept_copay: bool) -
 @dataclass
 class _Seen:
     """What the checks decide from: the program, its seats, the child, the child's standing
-    in the program, and how to find the period of a first month with the child's certificate
-    in it."""
+    in the program, how to find the period of a first month with the child's certificate in
+    it, and who funds a new certificate of a period for a child of a municipality."""
 
     program: Any
     seats: Any
     child: Any
     child_program: ChildProgramItem | None
     period_for: Callable[[str], tuple[Mapping[str, Any], CertificateItem | None]]
+    funder_for: Callable[[str | None, str], budgets.Funder]
+    # The budget items that the decision read, for a snapshot to read again (batch reads).
+    budget_read: budgets.Wanted | None = None
 
 
 def _plan(
@@ -91,32 +98,61 @@ def _plan(
     read, so it commits only if all of it still holds. A refusal commits nothing, so it is
     decided again from items that all stood at one moment: then it is the answer that a
     serial order would give there (a double click finds the first click's enrollment, never
-    its balance without its lock)."""
+    its balance without its lock; the last certificate of a budget goes to one child, and no
+    other is refused no_certificates_left while a seat it was refused for was still free).
+
+    A decision that must issue a certificate also needs the budget in its snapshot: the
+    claim of the child's municipality and a slice of the payer's budget, or all of them to
+    refuse no_certificates_left. The snapshot starts from what the batch decision read, and
+    is taken again with what a decision on it finds missing (budgets.Unread)."""
+    batch = _batch_read(child_id, program_id)
     try:
-        return _decide(caller, enrollment_id, _batch_read(child_id, program_id), accept_copay)
+        return _decide(caller, enrollment_id, batch, accept_copay)
     except Conflict:
-        return _decide(caller, enrollment_id, _snapshot(child_id, program_id), accept_copay)
+        budget = batch.budget_read
+    for _ in range(SNAPSHOT_READS):
+        seen = _snapshot(child_id, program_id, budget)
+        try:
+            return _decide(caller, enrollment_id, seen, accept_copay)
+        except budgets.Unread as unread:
+            budget = unread.wanted
+    raise Cancelled(set(), conflicted=True)  # the payer kept changing: read everything again
 
 
 def _batch_read(child_id: str, program_id: str) -> _Seen:
     program, seats, child, child_program = accounts.enrollment_inputs(child_id, program_id)
-    return _Seen(
+
+    def funder_for(municipality: str | None, period_id: str) -> budgets.Funder:
+        try:
+            funder = budgets.funder_for(municipality, period_id)
+        except Conflict as refusal:  # no_certificates_left: every slice of its payer's budget
+            payer_id = refusal.details["payer_id"]
+            seen.budget_read = budgets.Wanted.every_slice(municipality, payer_id, period_id)
+            raise
+        slices = (funder.slice_no,)
+        seen.budget_read = budgets.Wanted(municipality, funder.payer_id, period_id, slices)
+        return funder
+
+    seen = _Seen(
         program,
         seats,
         child,
         child_program,
         lambda first: _period_and_certificate(child_id, first),
+        funder_for,
     )
+    return seen
 
 
-def _snapshot(child_id: str, program_id: str) -> _Seen:
+def _snapshot(child_id: str, program_id: str, budget: budgets.Wanted | None) -> _Seen:
     """Everything a decision reads, in one TransactGetItems: the periods that a contract could
-    still start in, with the child's certificate in each, under the registry's version."""
+    still start in, with the child's certificate in each, under the registry's version, and
+    the budget items `budget` names."""
     version, known = periods.read_periods()
     now = current_month()
     open_ids = [p.period_id for p in known if p.ends_on[:7] >= now][:SNAPSHOT_PERIODS]
-    program, seats, child, child_program, seen_version, pairs = accounts.enrollment_snapshot(
-        child_id, program_id, open_ids
+    program, seats, child, child_program, seen_version, pairs, budget_seen = (
+        accounts.enrollment_snapshot(child_id, program_id, open_ids, budget)
     )
     if seen_version != version:
         raise Cancelled(set(), conflicted=True)  # a period was written meanwhile: read again
@@ -132,7 +168,10 @@ def _snapshot(child_id: str, program_id: str) -> _Seen:
             raise Conflict("No funding period covers the first month.", code="no_active_period")
         return found[period["period_id"]]
 
-    return _Seen(program, seats, child, child_program, period_for)
+    def funder_for(municipality: str | None, period_id: str) -> budgets.Funder:
+        return budgets.funder_in(budget_seen, municipality, period_id)
+
+    return _Seen(program, seats, child, child_program, period_for, funder_for)
 
 
 def _decide(caller: Caller, enrollment_id: str, seen: _Seen, accept_copay: bool) -> _Plan:
@@ -165,9 +204,12 @@ def _decide(caller: Caller, enrollment_id: str, seen: _Seen, accept_copay: bool)
     if seats.taken >= seats.capacity:
         raise Conflict("No free seat is left in this program.", code="no_seats")
     new_certificate = period is not None and certificate is None
+    funder = None
     if period is not None and certificate is None:
+        # no_certificates_left: after no_seats, before copay_required (the nominal decides it).
+        funder = seen.funder_for(child.municipality or None, period["period_id"])
         certificate = accounts.new_certificate(
-            child.child_id, child.parent_sub, period, now_utc_iso()
+            child.child_id, child.parent_sub, period, now_utc_iso(), funder
         )
     balance = int(certificate.balance) if certificate is not None else None
     funding = rules.fund(months, int(program.price_per_month_kopecks), balance)
@@ -182,6 +224,7 @@ def _decide(caller: Caller, enrollment_id: str, seen: _Seen, accept_copay: bool)
         certificate,
         new_certificate,
         funding,
+        funder,
     )
 
 
@@ -227,7 +270,9 @@ def _transaction(plan: _Plan, now: str) -> tuple[Transaction, EnrollmentItem, li
     if plan.certificate is not None:
         reserve = [Movement("reserve", funding.certificate_total, plan.enrollment_id)]
         if plan.new_certificate:
+            assert plan.funder is not None  # a new certificate has its funder
             money.issue_with(tx, plan.certificate, reserve, now)
+            budgets.take_certificate(tx, plan.funder)
             if not plan.period["in_use"]:
                 periods.mark_in_use(tx, plan.period)
         else:

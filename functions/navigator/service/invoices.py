@@ -17,19 +17,12 @@ from navigator.store.invoices import InvoiceItem
 ATTEMPTS = 5
 
 
-def _payer_of(caller: Caller) -> str | None:
-    # Callers carry custom:payer_id once the payers of issue 14 merge; until then a payer's
-    # token names no payer, and such a caller owns no invoice.
-    return getattr(caller, "payer_id", None)
-
-
 def _may_read(caller: Caller, invoice: InvoiceItem) -> bool:
     if caller.is_operator:
         return True
     if caller.is_provider and caller.provider_id == invoice.provider_id:
         return True
-    payer_id = _payer_of(caller)
-    return "payers" in caller.groups and payer_id is not None and payer_id == invoice.payer_id
+    return caller.is_payer and caller.payer_id is not None and caller.payer_id == invoice.payer_id
 
 
 def readable_invoice(caller: Caller, invoice_id: str) -> InvoiceItem:
@@ -52,7 +45,7 @@ def _scope(
     if caller.is_provider:
         own = caller.provider_id
         return payer_id, own, provider_id in (None, own) and own is not None
-    own_payer = _payer_of(caller)
+    own_payer = caller.payer_id if caller.is_payer else None
     return own_payer, provider_id, payer_id in (None, own_payer) and own_payer is not None
 
 
@@ -130,7 +123,7 @@ def lines(caller: Caller, invoice_id: str, limit: int, cursor: str | None) -> di
 def _payable_by(caller: Caller, invoice: InvoiceItem) -> None:
     if caller.is_operator:
         return
-    payer_id = _payer_of(caller)
+    payer_id = caller.payer_id if caller.is_payer else None
     if payer_id is None or payer_id != invoice.payer_id:
         raise Forbidden("This invoice is another payer's.")
 

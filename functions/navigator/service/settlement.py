@@ -33,6 +33,7 @@ from navigator.service.dispatchers import Batches
 from navigator.service.views import invoice_run_view
 from navigator.settings import get_settings
 from navigator.store import invoices as store
+from navigator.store import payers
 from navigator.store import runs as debit_runs
 from navigator.store.invoices import InvoiceItem, InvoiceRunItem
 
@@ -40,20 +41,16 @@ LINE_BATCH = 100
 INVOICE_BATCH = 25
 ATTEMPTS = 8
 STALE_PASS = timedelta(minutes=15)
-REGION = "region"
 
 Progress = Callable[[int], None]
 
 
 def payer_terms(payer_id: str) -> tuple[str, int]:
-    """(name, advance_percent) of a payer.
-
-    Until the payers of issue 14 merge, only the regional payer exists (DESIGN.md: «Краевой
-    бюджет», 80 %); that merge replaces this one function with a read of the payer's card.
-    """
-    if payer_id != REGION:
+    """(name, advance_percent) of a payer, from its card (`region` always has one)."""
+    payer = payers.get_payer(payer_id)
+    if payer is None:
         raise NotFound(f"No such payer: {payer_id}.")
-    return "Краевой бюджет", 80
+    return str(payer.name), int(payer.advance_percent)
 
 
 # ---------------------------------------------------------------------- runs

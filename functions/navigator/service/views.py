@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from navigator.domain.payers import REGION
 from navigator.store.accounts import CertificateItem, EnrollmentItem, LedgerItem, MonthItem
+from navigator.store.budgets import Budget
 from navigator.store.catalog import ProviderItem
 from navigator.store.invoices import InvoiceItem, InvoiceRunItem, LineItem
+from navigator.store.payers import PayerItem
 from navigator.store.people import ChildItem
 from navigator.store.periods import PeriodItem
 from navigator.store.runs import RunItem
@@ -18,6 +21,7 @@ def certificate_view(cert: CertificateItem) -> dict[str, Any]:
         "number": cert.number,
         "child_id": cert.child_id,
         "period_id": cert.period_id,
+        "payer_id": cert.payer_id or REGION,
         "nominal_kopecks": int(cert.nominal),
         "balance_kopecks": int(cert.balance),
         "reserved_kopecks": int(cert.reserved),
@@ -74,6 +78,7 @@ def child_view(item: ChildItem) -> dict[str, Any]:
         "child_id": item.child_id,
         "full_name": item.full_name,
         "birth_date": item.birth_date,
+        "municipality": item.municipality or "",
         "snils_masked": item.snils_masked,
     }
 
@@ -159,4 +164,26 @@ def invoice_run_view(run: InvoiceRunItem) -> dict[str, Any]:
         "amount_kopecks": int(run.amount_kopecks),
         "started_at": run.started_at,
         "finished_at": run.finished_at,
+    }
+
+
+def payer_view(payer: PayerItem) -> dict[str, Any]:
+    return {
+        "payer_id": payer.payer_id,
+        "name": payer.name,
+        "inn": payer.inn,
+        "municipalities": list(payer.municipalities or []),
+        "advance_percent": int(payer.advance_percent),
+    }
+
+
+def budget_view(budget: Budget) -> dict[str, Any]:
+    return {
+        "payer_id": budget.payer_id,
+        "period_id": budget.period_id,
+        "nominal_kopecks": budget.nominal_kopecks,
+        "certificate_limit": budget.certificate_limit,
+        "certificates_issued": budget.issued,
+        "certificates_left": budget.left,
+        "nominal_committed_kopecks": budget.committed,
     }

@@ -28,7 +28,8 @@ from pynamodb.indexes import (
 from pynamodb.models import Model
 
 from navigator.domain.errors import NotFound
-from navigator.store import catalog, people, periods
+from navigator.domain.payers import REGION
+from navigator.store import budgets, catalog, people, periods
 from navigator.store.base import (
     TableMeta,
     Transaction,
@@ -109,6 +110,8 @@ class CertificateItem(_Data, Model):
     period_id = UnicodeAttribute()
     payer_id = UnicodeAttribute(default="region")
     parent_sub = UnicodeAttribute()
+    payer_id = UnicodeAttribute(null=True)  # null: issued before payers, by `region`
+    budget_version = NumberAttribute(null=True)  # the payer's budget version it was issued under
     nominal = NumberAttribute()
     balance = NumberAttribute()
     reserved = NumberAttribute()
@@ -266,11 +269,19 @@ def certificate_id_for(child_id: str, period_id: str) -> str:
 
 
 def new_certificate(
-    child_id: str, parent_sub: str, period: Mapping[str, Any], created_at: str
+    child_id: str,
+    parent_sub: str,
+    period: Mapping[str, Any],
+    created_at: str,
+    funder: budgets.Funder | None = None,
 ) -> CertificateItem:
-    """The child's certificate of the period, at its nominal, before any movement."""
+    """The child's certificate of the period, before any movement: funded by `funder`'s payer
+    at its budget's nominal, or by `region` at the period's when no budget limits it."""
     certificate_id = certificate_id_for(child_id, period["period_id"])
     period_month = period["starts_on"][:7].replace("-", "")
+    nominal = period["nominal_kopecks"]
+    if funder is not None and funder.nominal is not None:
+        nominal = funder.nominal
     return CertificateItem(
         pk=cert_key(certificate_id),
         gsi1pk=parent_key(parent_sub),
@@ -282,8 +293,10 @@ def new_certificate(
         child_id=child_id,
         period_id=period["period_id"],
         parent_sub=parent_sub,
-        nominal=period["nominal_kopecks"],
-        balance=period["nominal_kopecks"],
+        payer_id=funder.payer_id if funder is not None else REGION,
+        budget_version=funder.version if funder is not None else None,
+        nominal=nominal,
+        balance=nominal,
         reserved=0,
         spent=0,
         expired=0,
@@ -484,14 +497,16 @@ EnrollmentSnapshot = tuple[
     ChildProgramItem | None,
     int,
     list[tuple[periods.PeriodItem | None, CertificateItem | None]],
+    budgets.Seen | None,
 ]
 
 
 def enrollment_snapshot(
-    child_id: str, program_id: str, period_ids: list[str]
+    child_id: str, program_id: str, period_ids: list[str], budget: budgets.Wanted | None = None
 ) -> EnrollmentSnapshot:
-    """What enrollment_inputs reads, the periods registry's version, and for each period the
-    period's item and the child's certificate in it: all as they stood at one moment."""
+    """What enrollment_inputs reads, the periods registry's version, for each period the
+    period's item and the child's certificate in it, and the budget items `budget` names (a
+    claim and slices): all as they stood at one moment."""
     wanted: list[tuple[type[Model], str, str]] = [
         (catalog.ProgramItem, catalog.program_key(program_id), catalog.PROGRAM_SK),
         (catalog.SeatsItem, catalog.program_key(program_id), catalog.SEATS_SK),
@@ -502,11 +517,15 @@ def enrollment_snapshot(
     for period_id in period_ids:
         wanted.append((periods.PeriodItem, periods.PERIODS_PK, period_id))
         wanted.append((CertificateItem, cert_key(certificate_id_for(child_id, period_id)), CERT_SK))
+    fixed = len(wanted)
+    if budget is not None:
+        wanted.extend(budget.keys())
     found = read_snapshot(wanted)
     program, seats, child, child_program, registry = found[:5]
-    pairs = list(zip(found[5::2], found[6::2], strict=True))
+    pairs = list(zip(found[5:fixed:2], found[6:fixed:2], strict=True))
     version = int(registry.version) if registry is not None else 0
-    return program, seats, child, child_program, version, pairs
+    seen = budgets.Seen.of(budget, found[fixed:]) if budget is not None else None
+    return program, seats, child, child_program, version, pairs, seen
 
 
 def period_and_certificate(

@@ -44,6 +44,7 @@ class ChildItem(Model):
     parent_sub = UnicodeAttribute()
     full_name = UnicodeAttribute()
     birth_date = UnicodeAttribute()
+    municipality = UnicodeAttribute(null=True)  # null: registered before municipalities
     snils_masked = UnicodeAttribute()
     created_at = UnicodeAttribute()
 
@@ -79,6 +80,7 @@ def register_child(
     parent_sub: str,
     full_name: str,
     birth_date: str,
+    municipality: str,
     snils_hmac: str,
     snils_masked: str,
     created_at: str,
@@ -100,6 +102,7 @@ def register_child(
             parent_sub=parent_sub,
             full_name=full_name,
             birth_date=birth_date,
+            municipality=municipality,
             snils_masked=snils_masked,
             created_at=created_at,
         )

@@ -7,7 +7,7 @@ from typing import Any
 
 from navigator.settings import get_settings
 
-KEY = "catalog/snapshot.json.gz"
+KEY = "catalog/snapshot.v2"  # the format of store.catalog_snapshot (BLOB_FORMAT 2)
 
 
 @cache
@@ -42,8 +42,7 @@ def write_blob(data: bytes) -> None:
         Bucket=get_settings().catalog_bucket,
         Key=KEY,
         Body=data,
-        ContentType="application/json",
-        ContentEncoding="gzip",
+        ContentType="application/octet-stream",
     )
 
 

@@ -11,8 +11,20 @@
 
   // --- Labels --------------------------------------------------------------------------------
 
-  const ROLE_NAMES = { parent: "Родитель", provider: "Организация", operator: "Оператор" };
-  const HOME = { parent: "#/catalog", provider: "#/provider", operator: "#/operator" };
+  const ROLE_NAMES = {
+    parent: "Родитель",
+    provider: "Организация",
+    payer: "Плательщик",
+    operator: "Оператор",
+  };
+  const HOME = { parent: "#/catalog", provider: "#/provider", payer: "#/payer", operator: "#/operator" };
+  // The krai's municipalities offered when a child is registered (any other name may be typed).
+  const KRAI_MUNICIPALITIES = [
+    "Красноярск", "Норильск", "Ачинск", "Канск", "Железногорск", "Минусинск", "Зеленогорск",
+    "Лесосибирск", "Назарово", "Шарыпово", "Дивногорск", "Бородино", "Сосновоборск", "Енисейск",
+    "Берёзовский район", "Емельяновский район", "Туруханский район", "Эвенкийский район",
+    "Таймырский Долгано-Ненецкий район",
+  ];
   const DIRECTIONS = {
     technical: "Техническая",
     natural_science: "Естественнонаучная",
@@ -57,6 +69,11 @@
     program_ended: "Программа закончилась: месяцев обучения не осталось.",
     no_active_period: "На эти месяцы не установлен период персонифицированного финансирования.",
     copay_required: "Сертификат покрывает не всю стоимость: нужно согласие на доплату.",
+    no_certificates_left:
+      "Сертификаты на этот период закончились: бюджет муниципалитета, в котором живёт ребёнок, " +
+      "уже распределён. Бесплатные программы по-прежнему доступны.",
+    municipality_taken: "Этот муниципалитет уже обслуживает другой плательщик.",
+    limit_below_issued: "Лимит не может быть меньше числа уже выданных сертификатов.",
     idempotency_key_reused: "Повторный запрос с другими данными. Попробуйте ещё раз.",
     request_in_progress: "Запрос уже обрабатывается. Подождите немного.",
     month_already_debited: "Этот месяц уже списан: отчёт о выполнении закрыт.",
@@ -94,6 +111,13 @@
     nominal_kopecks: "Номинал",
     role: "Роль",
     body: "Запрос",
+    name: "Наименование",
+    inn: "ИНН",
+    municipalities: "Муниципалитеты",
+    advance_percent: "Аванс, %",
+    certificate_limit: "Лимит сертификатов",
+    payer_id: "Плательщик",
+    certificates_issued: "Выдано сертификатов",
   };
   // The API explains a failing field in English; the common explanations, in Russian.
   const PROBLEM_TEXT = [
@@ -618,8 +642,14 @@
       links.push(["children", "Дети"], ["enrollments", "Записи"], ["certificates", "Сертификаты"]);
     }
     if (session && session.role === "provider") links.push(["provider", "Мои программы"]);
-    if (session && session.role === "operator") links.push(["operator", "Управление"]);
-    const active = (path || "catalog").split("/")[0];
+    if (session && session.role === "operator") {
+      links.push(["operator", "Управление"], ["operator/payers", "Плательщики"]);
+    }
+    if (session && session.role === "payer") links.push(["payer", "Бюджеты"]);
+    // The deepest tab the page lies under ("operator/payers" is not "operator").
+    const here = path || "catalog";
+    const under = links.map(([t]) => t).filter((t) => here === t || here.startsWith(`${t}/`));
+    const active = under.sort((a, b) => b.length - a.length)[0] || here.split("/")[0];
     document.getElementById("nav").replaceChildren(
       ...links.map(([target, text]) =>
         h("a", { href: `#/${target}`, "aria-current": target === active ? "page" : null }, text),
@@ -889,6 +919,7 @@
         showEnrolled(dialog, program, enrollment, card);
       } catch (error) {
         if (error.code === "copay_required" && !acceptCopay) showCopay(error.details || {});
+        else if (error.code === "no_certificates_left") showNoCertificates(dialog, pick.value);
         else showError(target, error);
       }
     };
@@ -930,6 +961,67 @@
       event.preventDefault();
       busy(submit, () => attempt(false, msg));
     });
+  }
+
+  /** The payer's budget is spent: why, in Russian, and the free programs instead. */
+  function showNoCertificates(dialog, childId) {
+    const child = (state.children || []).find((c) => c.child_id === childId);
+    const municipality = child && child.municipality ? child.municipality : "";
+    const list = h("ul", { class: "free-programs", id: "free-programs" });
+    const listMsg = slot();
+    showInfo(listMsg, "Подбираем бесплатные программы…");
+    const showFree = h(
+      "button",
+      {
+        type: "button",
+        id: "show-free-programs",
+        onclick: () => {
+          state.catalogFilters = { funding: "free", municipality };
+          dialog.close();
+          navigate("#/catalog");
+        },
+      },
+      "Показать все бесплатные программы",
+    );
+    dialog.title("Сертификаты закончились");
+    dialog.body.replaceChildren(
+      h(
+        "div",
+        { class: "alert alert-error", role: "alert", "data-code": "no_certificates_left" },
+        h("p", {}, ERROR_TEXT.no_certificates_left),
+      ),
+      h(
+        "p",
+        {},
+        "Сертификат выдаётся за счёт бюджета муниципалитета" +
+          (municipality ? ` «${municipality}»` : "") +
+          ": на этот период его лимит сертификатов исчерпан, новые сертификаты не выдаются. " +
+          "Записаться на бесплатную программу можно и без сертификата.",
+      ),
+      h("h3", {}, "Бесплатные программы"),
+      list,
+      listMsg,
+      h(
+        "div",
+        { class: "actions" },
+        showFree,
+        h("button", { type: "button", class: "secondary", onclick: dialog.close }, "Закрыть"),
+      ),
+    );
+    const query = { funding: "free", limit: 5 };
+    if (municipality) query.municipality = municipality;
+    api("GET", "/programs", { query })
+      .then((page) => {
+        const items = page.items || [];
+        list.replaceChildren(
+          ...items.map((p) =>
+            h("li", { "data-program-id": p.program_id }, `${p.title} (${p.municipality})`),
+          ),
+        );
+        if (items.length) listMsg.replaceChildren();
+        else showInfo(listMsg, "Рядом бесплатных программ не нашлось: посмотрите весь каталог.");
+      })
+      .catch((error) => showError(listMsg, error));
   }
 
   function showEnrolled(dialog, program, enrollment, card) {
@@ -998,6 +1090,23 @@
       ),
       field("Дата рождения", h("input", { name: "birth_date", type: "date", required: true, max: isoToday() })),
       field(
+        "Муниципалитет проживания",
+        h("input", {
+          name: "municipality",
+          list: "krai-municipalities",
+          required: true,
+          maxlength: 100,
+          autocomplete: "off",
+          placeholder: "Например, Красноярск",
+        }),
+        "От него зависит, из чьего бюджета оплачивается сертификат.",
+      ),
+      h(
+        "datalist",
+        { id: "krai-municipalities" },
+        KRAI_MUNICIPALITIES.map((name) => h("option", { value: name })),
+      ),
+      field(
         "СНИЛС",
         h("input", {
           name: "snils",
@@ -1031,6 +1140,7 @@
         const body = {
           full_name: String(data.get("full_name") || "").trim(),
           birth_date: String(data.get("birth_date") || ""),
+          municipality: String(data.get("municipality") || "").trim(),
           snils: normalizeSnils(data.get("snils") || ""),
         };
         try {
@@ -1056,6 +1166,7 @@
       facts([
         ["Дата рождения", formatDate(child.birth_date)],
         age !== null && age >= 0 ? ["Возраст", years(age)] : null,
+        child.municipality ? ["Муниципалитет", child.municipality, "municipality"] : null,
         ["СНИЛС", child.snils_masked, "snils_masked"],
       ]),
       h(
@@ -1267,6 +1378,7 @@
   function certificateFacts(certificate) {
     return facts([
       ["Номинал", formatKopecks(certificate.nominal_kopecks), "nominal_kopecks"],
+      ["Плательщик", certificate.payer_id === "region" ? "Краевой бюджет" : certificate.payer_id, "payer_id"],
       ["Остаток", formatKopecks(certificate.balance_kopecks), "balance_kopecks"],
       ["Зарезервировано", formatKopecks(certificate.reserved_kopecks), "reserved_kopecks"],
       ["Потрачено", formatKopecks(certificate.spent_kopecks), "spent_kopecks"],
@@ -1695,6 +1807,202 @@
     );
   }
 
+  // --- Payers and budgets -------------------------------------------------------------------
+
+  const PAYERS_HEAD = ["Плательщик", "Наименование", "ИНН", "Муниципалитеты", "Аванс"];
+  const BUDGETS_HEAD = [
+    "Плательщик",
+    "Период",
+    "Номинал",
+    "Лимит",
+    "Выдано",
+    "Осталось",
+    "Обязательства",
+  ];
+
+  function budgetRow(b) {
+    return row(
+      { "data-payer-id": b.payer_id, "data-period-id": b.period_id },
+      BUDGETS_HEAD,
+      [
+        b.payer_id,
+        b.period_id,
+        num(formatKopecks(b.nominal_kopecks)),
+        num(String(b.certificate_limit)),
+        { value: String(b.certificates_issued), className: "num issued" },
+        { value: String(b.certificates_left), className: b.certificates_left ? "num left" : "num left none" },
+        num(formatKopecks(b.nominal_committed_kopecks)),
+      ],
+    );
+  }
+
+  async function loadBudgets(payerIds) {
+    const lists = await Promise.all(
+      payerIds.map((payerId) => fetchAll(`/payers/${encodeURIComponent(payerId)}/budgets`)),
+    );
+    return lists.flat();
+  }
+
+  function renderPayers(main) {
+    main.append(h("h1", { class: "page-title" }, "Плательщики и бюджеты"));
+    const payersBody = h("tbody", { id: "payers" });
+    const budgetsBody = h("tbody", { id: "budgets" });
+    const msg = slot();
+    const payerMsg = slot();
+    const budgetMsg = slot();
+    const payerSubmit = h("button", { type: "submit" }, "Сохранить плательщика");
+    const payerForm = h(
+      "form",
+      { id: "payer-form", class: "form grid" },
+      field("Идентификатор", h("input", { name: "payer_id", required: true, placeholder: "kansk" })),
+      field("Наименование", h("input", { name: "name", required: true, maxlength: 300 })),
+      field("ИНН", h("input", { name: "inn", inputmode: "numeric", placeholder: "10 или 12 цифр" })),
+      field(
+        "Муниципалитеты",
+        h("input", { name: "municipalities", placeholder: "Канск, Иланский район" }),
+        "Через запятую. Для краевого бюджета (region) оставьте пустым.",
+      ),
+      field("Аванс, %", h("input", { name: "advance_percent", type: "number", min: 0, max: 80, value: 80 })),
+      payerMsg,
+      h("div", { class: "actions" }, payerSubmit),
+    );
+    const budgetSubmit = h("button", { type: "submit" }, "Сохранить бюджет");
+    const payerPick = h("select", { name: "payer_id", required: true });
+    const budgetForm = h(
+      "form",
+      { id: "budget-form", class: "form grid" },
+      field("Плательщик", payerPick),
+      field("Период", h("input", { name: "period_id", required: true, placeholder: "2026-2027" })),
+      field(
+        "Номинал, ₽",
+        h("input", { name: "nominal", required: true, inputmode: "decimal", placeholder: "30 000" }),
+      ),
+      field(
+        "Лимит сертификатов",
+        h("input", { name: "certificate_limit", type: "number", min: 1, max: 10000000, required: true }),
+      ),
+      budgetMsg,
+      h("div", { class: "actions" }, budgetSubmit),
+    );
+    const view = state.view;
+    const load = async () => {
+      try {
+        const payers = await fetchAll("/payers");
+        const budgets = await loadBudgets(payers.map((p) => p.payer_id));
+        if (!current(view)) return;
+        payersBody.replaceChildren(
+          ...payers.map((p) =>
+            row({ "data-payer-id": p.payer_id }, PAYERS_HEAD, [
+              p.payer_id,
+              p.name,
+              p.inn || "—",
+              p.municipalities.length ? p.municipalities.join(", ") : "все остальные",
+              num(`${p.advance_percent}${NBSP}%`),
+            ]),
+          ),
+        );
+        const picked = payerPick.value; // a reload keeps the operator's choice
+        payerPick.replaceChildren(
+          ...payers.map((p) => h("option", { value: p.payer_id, selected: p.payer_id === picked }, p.name)),
+        );
+        budgetsBody.replaceChildren(...budgets.map(budgetRow));
+        msg.replaceChildren();
+      } catch (error) {
+        if (current(view)) showError(msg, error);
+      }
+    };
+    payerForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const data = new FormData(payerForm);
+      const payerId = String(data.get("payer_id") || "").trim();
+      const names = String(data.get("municipalities") || "")
+        .split(",")
+        .map((n) => n.trim())
+        .filter(Boolean);
+      const inn = String(data.get("inn") || "").trim();
+      const body = {
+        name: String(data.get("name") || "").trim(),
+        inn: inn || null,
+        advance_percent: Number(data.get("advance_percent") || 80),
+      };
+      if (payerId !== "region") body.municipalities = names;
+      busy(payerSubmit, async () => {
+        try {
+          await api("PUT", `/payers/${encodeURIComponent(payerId)}`, { body });
+          markInvalid(payerForm, null);
+          showOk(payerMsg, `Плательщик ${payerId} сохранён.`);
+          await load();
+        } catch (error) {
+          markInvalid(payerForm, error);
+          showError(payerMsg, error);
+        }
+      });
+    });
+    budgetForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const data = new FormData(budgetForm);
+      const nominal = parseRoubles(data.get("nominal") || "");
+      if (nominal === null) {
+        showError(budgetMsg, new ApiError(0, "client", "Номинал: укажите сумму в рублях, например 30 000."));
+        return;
+      }
+      const payerId = String(data.get("payer_id") || "");
+      const periodId = String(data.get("period_id") || "").trim();
+      busy(budgetSubmit, async () => {
+        try {
+          await api(
+            "PUT",
+            `/payers/${encodeURIComponent(payerId)}/budgets/${encodeURIComponent(periodId)}`,
+            { body: { nominal_kopecks: nominal, certificate_limit: Number(data.get("certificate_limit")) } },
+          );
+          markInvalid(budgetForm, null);
+          showOk(budgetMsg, `Бюджет ${payerId} на ${periodId} сохранён.`);
+          await load();
+        } catch (error) {
+          markInvalid(budgetForm, error);
+          showError(budgetMsg, error);
+        }
+      });
+    });
+    load();
+    main.append(
+      section("Плательщики", tableWrap(PAYERS_HEAD, payersBody), msg, h("h3", {}, "Добавить или изменить"), payerForm),
+      section(
+        "Бюджеты",
+        h("p", { class: "muted" }, "Сколько сертификатов каждый плательщик оплачивает в периоде."),
+        tableWrap(BUDGETS_HEAD, budgetsBody),
+        h("h3", {}, "Установить бюджет"),
+        budgetForm,
+      ),
+    );
+  }
+
+  async function renderPayer(main) {
+    const payerId = state.session.payer_id;
+    const card = h("div", { id: "payer-card" });
+    const body = h("tbody", { id: "budgets" });
+    const msg = slot();
+    main.append(
+      h("h1", { class: "page-title" }, "Бюджеты плательщика"),
+      card,
+      section("Бюджеты по периодам", tableWrap(BUDGETS_HEAD, body), msg),
+    );
+    const payer = await api("GET", `/payers/${encodeURIComponent(payerId)}`);
+    card.replaceChildren(
+      section(
+        payer.name,
+        facts([
+          ["ИНН", payer.inn || "—", "inn"],
+          ["Муниципалитеты", payer.municipalities.join(", ") || "все остальные", "municipalities"],
+          ["Аванс", `${payer.advance_percent}${NBSP}%`, "advance_percent"],
+        ]),
+      ),
+    );
+    const budgets = await fetchAll(`/payers/${encodeURIComponent(payerId)}/budgets`);
+    body.replaceChildren(...budgets.map(budgetRow));
+    if (!budgets.length) showInfo(msg, "Бюджетов пока нет.");
+  }
+
   // --- Router --------------------------------------------------------------------------------
 
   const ROUTES = [
@@ -1706,6 +2014,8 @@
     [/^provider$/, renderProvider, "provider"],
     [/^provider\/programs\/([^/]+)$/, renderRoster, "provider"],
     [/^operator$/, renderOperator, "operator"],
+    [/^operator\/payers$/, renderPayers, "operator"],
+    [/^payer$/, renderPayer, "payer"],
   ];
 
   function route() {
