@@ -270,7 +270,8 @@ def _transaction(plan: _Plan, now: str) -> tuple[Transaction, EnrollmentItem, li
     if plan.certificate is not None:
         reserve = [Movement("reserve", funding.certificate_total, plan.enrollment_id)]
         if plan.new_certificate:
-            assert plan.funder is not None  # a new certificate has its funder
+            if plan.funder is None:  # _decide gives every new certificate its funder
+                raise RuntimeError("A new certificate without its funder.")
             money.issue_with(tx, plan.certificate, reserve, now)
             budgets.take_certificate(tx, plan.funder)
             if not plan.period["in_use"]:

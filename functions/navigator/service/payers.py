@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from navigator.domain.calendar import now_utc_iso
-from navigator.domain.errors import Forbidden, InvalidInput, NotFound
+from navigator.domain.errors import Forbidden, InvalidInput, NotFound, StoreUnavailable
 from navigator.domain.inn import inn_is_valid
 from navigator.domain.payers import REGION, municipality_key
 from navigator.identity import Caller
@@ -103,7 +103,8 @@ def put_budget(payer_id: str, period_id: str, nominal: int, limit: int) -> dict[
         seen = budgets.read_budget(payer_id, period_id)
         budgets.write_budget(payer_id, period_id, nominal, limit, seen, now_utc_iso())
         budget = budgets.read_budget(payer_id, period_id)
-        assert budget is not None  # just written, and budgets are never deleted
+        if budget is None:  # just written, and budgets are never deleted
+            raise StoreUnavailable("The budget just written was not read back.")
         return budget_view(budget)
 
     return retrying(attempt, what="The budget")
