@@ -296,6 +296,9 @@ def _prefix_end(prefix: Any) -> Any:
     return stripped_bytes[:-1] + bytes([stripped_bytes[-1] + 1])
 
 
+_OPERATORS = {"=": "EQ", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
+
+
 def _bounds(
     hash_value: Any, comparison: str | None, values: list[DynamoType]
 ) -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[bool, bool]]:
@@ -305,6 +308,7 @@ def _bounds(
     if comparison is None:
         return whole
     v = [native(value) for value in values]
+    comparison = _OPERATORS.get(comparison, comparison.upper())
     if comparison == "EQ":
         return (h, v[0]), (h, v[0], TOP), (True, True)
     if comparison == "LT":

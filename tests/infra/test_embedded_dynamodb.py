@@ -485,6 +485,9 @@ def test_query_reads_only_its_partition(endpoint: str | None, size: int) -> None
     )
     assert [i["sk"]["S"] for i in page2["Items"]] == ["s-0002", "s-0001"]
     assert visited == 3
+    for condition, expected in ((" AND sk > :a", 3), (" AND sk <= :a", 2), (" AND sk < :a", 1)):
+        found, visited = _visits(lambda c=condition: query(sk=c, values={":a": _s("s-0001")}))
+        assert found["Count"] == expected and visited == expected
     filtered = query(FilterExpression="n > :n", values={":n": {"N": "36"}})
     assert (filtered["Count"], filtered["ScannedCount"]) == (3, 5)
 
