@@ -31,7 +31,6 @@ per-item requests and units and the assumptions printed with it.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -46,17 +45,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
-MONTH = "2026-09"
 TODAY = "2026-10-05"  # the month is closed
-END_MONTH = "2027-05"  # later than MONTH: no enrollment completes, the charges are pure
-PERIOD: dict[str, Any] = {
-    "period_id": "y2026",
-    "starts_on": "2026-09-01",
-    "ends_on": "2027-08-31",
-    "nominal_kopecks": 3_000_000,
-}
-AMOUNT = 200_000  # the month's certificate amount
-PER_PROGRAM = 25  # enrollments per program (seats item capacity 30)
 WRITE_BATCH = 25  # BatchWriteItem's limit
 
 ENV = {
@@ -76,33 +65,18 @@ ENV = {
 # Before any navigator import: Powertools reads the metrics namespace when Metrics() is built.
 os.environ.update(ENV)
 
+from infra.local.seed import (  # noqa: E402
+    AMOUNT,
+    END_MONTH,
+    MONTH,
+    PERIOD,
+)
+from infra.local.seed import enrollment_items as _items  # noqa: E402
+
 # ============================================================ one size, in a child process
 
 
-def _partition_query() -> None:
-    """Bench-only: moto's base-table Query iterates the whole table to find one partition
-    (moto 5.2.5, models/table.py), which makes every charge O(table). With --engine
-    partition, a base-table Query iterates only its partition's items; nothing else changes.
-    """
-    from moto.dynamodb.models.table import Table
-
-    original = Table.query
-
-    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
-        if index_name or hash_key is None or not self.range_key_attr:
-            return original(self, hash_key, *args, **kwargs)
-        partition = self.items.get(hash_key) or {}
-        self.all_items = lambda: iter(list(partition.values()))
-        try:
-            return original(self, hash_key, *args, **kwargs)
-        finally:
-            del self.all_items
-
-    Table.query = query  # type: ignore[method-assign]
-
-
-def _setup(engine: str = "moto") -> tuple[Any, Any]:
+def _setup(engine: str = "embedded") -> tuple[Any, Any]:
     for key in ("DYNAMODB_ENDPOINT", "DEBIT_QUEUE_URL", "DEBIT_DISPATCHER_FUNCTION"):
         os.environ.pop(key, None)
     import warnings
@@ -111,111 +85,11 @@ def _setup(engine: str = "moto") -> tuple[Any, Any]:
     from infra.local.dynamodb import EmbeddedDynamoDB
     from infra.local.stack import dynamodb_client, ensure_tables, use_endpoint
 
-    if engine == "partition":
-        _partition_query()
     server = EmbeddedDynamoDB()
     use_endpoint(server.start())
     os.environ["DEBIT_DISPATCH_BACKGROUND"] = ""  # dispatch_here=True anyway
     ensure_tables()
     return server, dynamodb_client()
-
-
-def _hex(tag: str, i: int, what: str) -> str:
-    return hashlib.blake2b(f"{tag}|{i}|{what}".encode(), digest_size=8).hexdigest()
-
-
-def _items(tag: str, i: int, percent: int, now: str) -> tuple[list[Any], dict[str, Any]]:
-    """One enrollment's items, as the enrollment code shapes them, and what the floor needs."""
-    from navigator.service.enrollments import REGION_CODE, certificate_id_for
-    from navigator.store import accounts
-    from navigator.store.accounts import CertificateItem, EnrollmentItem, LedgerItem, MonthItem
-
-    enrollment_id = f"enr-{_hex(tag, i, 'enr')}"
-    child_id = f"chd-{_hex(tag, i, 'child')}"
-    parent_sub = f"parent-{_hex(tag, i, 'parent')}"
-    program_id = f"prg-{tag}-{i // PER_PROGRAM:06d}"
-    certificate_id = certificate_id_for(child_id, PERIOD["period_id"])
-    key = accounts.enrollment_key(enrollment_id)
-    nominal = PERIOD["nominal_kopecks"]
-    head = EnrollmentItem(
-        pk=key,
-        gsi1pk=f"PARENT#{parent_sub}",
-        gsi1sk=f"ENR#{child_id}#{now}#{enrollment_id}",
-        gsi2pk=f"PROGRAM#{program_id}",
-        gsi2sk=f"ENR#{now}#{enrollment_id}",
-        duepk=accounts.end_key(END_MONTH, enrollment_id),
-        duesk=enrollment_id,
-        enrollment_id=enrollment_id,
-        child_id=child_id,
-        program_id=program_id,
-        provider_id="p1",
-        parent_sub=parent_sub,
-        certificate_id=certificate_id,
-        status="active",
-        start_month=MONTH,
-        end_month=END_MONTH,
-        price_per_month_kopecks=AMOUNT,
-        certificate_total_kopecks=AMOUNT,  # only the charged month is built
-        copay_total_kopecks=0,
-        created_at=now,
-    )
-    month = MonthItem(
-        pk=key,
-        sk=accounts.month_sk(MONTH),
-        duepk=accounts.due_key(MONTH, enrollment_id),
-        duesk=enrollment_id,
-        enrollment_id=enrollment_id,
-        certificate_id=certificate_id,
-        month=MONTH,
-        certificate_kopecks=AMOUNT,
-        copay_kopecks=0,
-        completeness_percent=percent,
-        status="pending",
-        charged_kopecks=0,
-    )
-    certificate = CertificateItem(
-        pk=accounts.cert_key(certificate_id),
-        gsi1pk=f"PARENT#{parent_sub}",
-        gsi1sk=f"CERT#{PERIOD['starts_on']}#{certificate_id}",
-        perpk=accounts.period_key(PERIOD["period_id"], certificate_id),
-        persk=certificate_id,
-        certificate_id=certificate_id,
-        number=f"{REGION_CODE}-{PERIOD['starts_on'][:4]}-{child_id.upper()[4:]}",
-        child_id=child_id,
-        period_id=PERIOD["period_id"],
-        parent_sub=parent_sub,
-        nominal=nominal,
-        balance=nominal - AMOUNT,
-        reserved=AMOUNT,
-        spent=0,
-        expired=0,
-        seq=2,
-        status="active",
-        valid_from=PERIOD["starts_on"],
-        valid_to=PERIOD["ends_on"],
-        created_at=now,
-    )
-    ledger = [
-        LedgerItem(
-            pk=accounts.cert_key(certificate_id),
-            sk=accounts.ledger_sk(seq),
-            entry_id=f"le-{_hex(tag, i, f'le{seq}')}",
-            certificate_id=certificate_id,
-            seq=seq,
-            type=kind,
-            amount_kopecks=amount,
-            enrollment_id=enrollment_id if kind == "reserve" else None,
-            month=None,
-            created_at=now,
-        )
-        for seq, kind, amount in ((1, "issue", nominal), (2, "reserve", AMOUNT))
-    ]
-    spec = {
-        "enrollment_id": enrollment_id,
-        "certificate_id": certificate_id,
-        "program_id": program_id,
-    }
-    return [head, month, certificate, *ledger], spec
 
 
 def _batch_write(client: Any, table: str, items: list[dict[str, Any]]) -> int:
@@ -683,9 +557,7 @@ def _fmt_ops(figures: dict[str, Any]) -> str:
 
 def render(results: list[dict[str, Any]], variants: list[dict[str, Any]], command: str) -> str:
     results = [r for r in results if r["n"]]
-    base = max(
-        results, key=lambda r: (r["engine"] == "partition", r["n"])
-    )  # the model's per-item figures: the largest run
+    base = max(results, key=lambda r: r["n"])  # the model's per-item figures: the largest run
     base["debit"]["n_items"] = base["n"]
     v60 = next((v["debit"] for v in variants if v["percent"] == 60), None)
     m = model(base["debit"], v60)
@@ -721,7 +593,7 @@ def render(results: list[dict[str, Any]], variants: list[dict[str, Any]], comman
             f"{f['seconds']:.1f} | {f['items_per_second']:.0f} | "
             f"{ratio:.2f}x | {rep['charged_count']:,} | {rep['failed_count']} | {rep['status']} |"
         )
-    for engine in ("moto", "partition"):
+    for engine in ("moto", "partition", "embedded"):
         runs_ = sorted((r for r in results if r["engine"] == engine), key=lambda r: r["n"])
         if len(runs_) >= 2:
             a, b = runs_[0], runs_[-1]
@@ -824,9 +696,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,30000")
     parser.add_argument(
         "--engine",
-        choices=("moto", "partition"),
-        default="moto",
-        help="partition: a bench-only fix of moto's O(table) base-table Query",
+        choices=("embedded",),
+        default="embedded",
+        help="the embedded DynamoDB with its ordered storage (the one engine since issue 16)",
     )
     parser.add_argument("--variants", type=int, default=0, help="probe runs at 100 %% and 60 %%")
     parser.add_argument("--sample", type=int, default=0, help="reconcile a sample, not all")

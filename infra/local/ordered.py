@@ -253,11 +253,29 @@ def _update_item(
         hash_key, range_key = self.get_keys_value(table, key)
     except Exception:  # noqa: BLE001 - a malformed key: moto answers it and writes nothing
         return _MOTO_UPDATE_ITEM(self, table_name, key, *args, **kwargs)
+    before = copy.deepcopy(stored(table, hash_key, range_key))
     try:
-        return _MOTO_UPDATE_ITEM(self, table_name, key, *args, **kwargs)
+        item = _MOTO_UPDATE_ITEM(self, table_name, key, *args, **kwargs)
+        try:
+            limits.check_updated(item)
+        except MockValidationException:
+            _put_back(table, hash_key, range_key, before)
+            raise
+        return item
     finally:
         # moto's UpdateExpression mutates the stored Item in place, sometimes before failing.
         reindex(table, hash_key, range_key)
+
+
+def _put_back(
+    table: Table, hash_key: DynamoType, range_key: DynamoType | None, item: Item | None
+) -> None:
+    if item is None:
+        _MOTO_DELETE_ITEM(table, hash_key, range_key)
+    elif table.range_key_attr:
+        table.items[hash_key][range_key] = item
+    else:
+        table.items[hash_key] = item
 
 
 def _update_global_indexes(self: DynamoDBBackend, table: Table, *args: Any, **kwargs: Any) -> Any:
