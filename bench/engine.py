@@ -44,18 +44,7 @@ def _key(pk: str) -> dict[str, Any]:
 
 
 def _create_and_load(ddb: Any, table: str, size: int) -> None:
-    ddb.create_table(
-        TableName=table,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    _create_indexed(ddb, table)  # these items carry no index keys: the index stays empty
     for start in range(0, size, 25):
         batch = [
             {
