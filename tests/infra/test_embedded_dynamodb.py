@@ -601,6 +601,20 @@ def test_item_and_key_sizes_are_aws_limits(endpoint: str | None) -> None:
     code, message = _error(lambda: ddb.put_item(TableName=table, Item=_key("p", "s" * 1025)))
     assert code == "ValidationException" and "1024 bytes" in message
     ddb.put_item(TableName=table, Item=_key("p" * 2048, "s" * 1024))
+    code, message = _error(
+        lambda: ddb.update_item(
+            TableName=table,
+            Key=_key("p"),
+            UpdateExpression="SET w = :w",
+            ExpressionAttributeValues={":w": _s("y" * 10)},
+        )
+    )
+    assert (code, message) == (
+        "ValidationException",
+        "Item size to update has exceeded the maximum allowed size",
+    )
+    item = ddb.get_item(TableName=table, Key=_key("p"), ConsistentRead=True)["Item"]
+    assert "w" not in item
 
 
 def test_batch_and_transaction_limits(endpoint: str | None) -> None:
