@@ -36,6 +36,16 @@ def _client(service: Literal["dynamodb", "dynamodbstreams"], endpoint: str | Non
     )
 
 
+@pytest.fixture(autouse=True)
+def _behaviours_off(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """These tests pin the engine's own semantics: AWS's behaviours stay off unless a test
+    switches one on (the suite's behaviours pass sets them for everything else)."""
+    monkeypatch.delenv(behaviours.ENV, raising=False)
+    behaviours.configure(None)
+    yield
+    behaviours.configure_from_environment()
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[EmbeddedDynamoDB]:
     with EmbeddedDynamoDB() as db:
@@ -663,7 +673,6 @@ def test_pages_stop_at_one_megabyte(endpoint: str | None) -> None:
 def switch() -> Iterator[Any]:
     """Switch behaviours on for one test; always off again afterwards."""
     yield behaviours.configure
-    behaviours.configure(None)
 
 
 def _counter_table(ddb: Any) -> str:
