@@ -33,6 +33,10 @@ run: venv ## Serve the API locally with demo data (http://127.0.0.1:3000)
 test: venv ## Run the test suite
 	$(VENV)/bin/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
+test-fast: venv ## The suite without the browser, the fuzzing and the over-HTTP tests (about a minute)
+	$(VENV)/bin/pytest -n 2 --dist loadfile -m "not slow" -q $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
+
 openapi: venv ## Regenerate docs/openapi.json from the handlers (a test fails when it is stale)
 	$(PY) -m infra.openapi
 
@@ -68,4 +72,4 @@ bench: $(VENV)/.bench ## Run the benchmarks (never part of make test)
 clean: ## Remove the virtual environments and build output
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam
 
-.PHONY: help venv run test openapi lint build deploy bench clean
+.PHONY: help venv run test test-fast openapi lint build deploy bench clean

@@ -258,7 +258,7 @@ def run_mix(
 
 def feed_queries(client: Any, table: str, watermarks: dict[int, str] | None) -> int:
     """The snapshot's feed reads, with a plain boto3 client; returns the items read."""
-    from navigator.store.catalog import FEED_SHARDS
+    from navigator.store.catalog import FEED_SHARDS, feed_partition
     from navigator.store.catalog_snapshot import _rewind
 
     read = 0
@@ -267,7 +267,7 @@ def feed_queries(client: Any, table: str, watermarks: dict[int, str] | None) -> 
             "TableName": table,
             "IndexName": "changes",
             "KeyConditionExpression": "chgpk = :p",
-            "ExpressionAttributeValues": {":p": {"S": f"CHG#{shard}"}},
+            "ExpressionAttributeValues": {":p": {"S": feed_partition(shard)}},
         }
         after = (watermarks or {}).get(shard)
         if after:
@@ -413,7 +413,6 @@ def make_changes(programs: list[dict[str, Any]], count: int, rng: random.Random)
     """`count` writes through the store: half program edits, half seat takes."""
     from navigator.store.base import Transaction
     from navigator.store.catalog import (
-        _connection,
         get_program_with_seats,
         get_seats,
         take_seat,
@@ -426,13 +425,12 @@ def make_changes(programs: list[dict[str, Any]], count: int, rng: random.Random)
     for program_id in edited:
         item, seats = get_program_with_seats(program_id)
         changes = {"title": f"{item.title} (изменено)"}
-        if not update_program(item, seats, changes, False, "2026-08-21T09:00:00Z"):
-            raise SystemExit(f"update_program {program_id} refused")
+        update_program(item, seats, changes, False, "2026-08-21T09:00:00Z")
     for program_id in chosen[count // 2 :]:
         tx = Transaction()
         seats = get_seats(program_id)
         take_seat(tx, seats, int(seats.program_version))
-        tx.commit(_connection())
+        tx.commit()
     return edited
 
 

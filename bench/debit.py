@@ -11,7 +11,7 @@ the template's tables), each size N runs in a fresh child process:
 3. "the floor": for the floor's N items, one bare conditional TransactWriteItems per item
    issued directly with boto3 (the month pending -> charged, the certificate under its seq,
    the ledger entry put if free: the same items and conditions as the worker), no reads;
-4. the debit itself, in-process: navigator.service.debit.start_run(month, dispatch_here=True)
+4. the debit itself, in-process: navigator.service.debit.start_run(month, InProcess())
    dispatches from the due index and processes every batch inline;
 5. checks the run's report and reconcile() again (timed).
 
@@ -87,7 +87,7 @@ def _setup(engine: str = "embedded") -> tuple[Any, Any]:
 
     server = EmbeddedDynamoDB()
     use_endpoint(server.start())
-    os.environ["DEBIT_DISPATCH_BACKGROUND"] = ""  # dispatch_here=True anyway
+    os.environ["DEBIT_DISPATCH_BACKGROUND"] = ""  # the pass runs in this process anyway
     ensure_tables()
     return server, dynamodb_client()
 
@@ -168,7 +168,10 @@ def floor(client: Any, specs: list[dict[str, Any]], percent: int) -> None:
             {
                 "Update": {
                     "TableName": table,
-                    "Key": {"pk": {"S": accounts.enrollment_key(eid)}, "sk": {"S": f"M#{MONTH}"}},
+                    "Key": {
+                        "pk": {"S": accounts.enrollment_key(eid)},
+                        "sk": {"S": accounts.month_sk(MONTH)},
+                    },
                     "UpdateExpression": "SET #status = :charged, charged_kopecks = :c, "
                     "charged_pass = :p REMOVE duepk, duesk",
                     "ConditionExpression": "#status = :pending",
@@ -281,21 +284,14 @@ def _reconcile(sample: int | None, specs: list[dict[str, Any]]) -> dict[str, Any
     import random
 
     from navigator.store import accounts
-    from navigator.store.accounts import LedgerItem, MonthItem
 
     chosen = random.Random(7).sample(specs, min(sample, len(specs)))
     mismatches = []
     for spec in chosen:
         cert = accounts.get_certificate(spec["certificate_id"])
-        entries = list(
-            LedgerItem.query(
-                accounts.cert_key(spec["certificate_id"]), LedgerItem.sk.startswith("SEQ#")
-            )
-        )
+        entries, _ = accounts.ledger_page(spec["certificate_id"], 1_000, None)
         pending: dict[str, int] = defaultdict(int)
-        for month in MonthItem.query(
-            accounts.enrollment_key(spec["enrollment_id"]), MonthItem.sk.startswith("M#")
-        ):
+        for month in accounts.get_enrollment(spec["enrollment_id"])[1]:
             if month.status == "pending" and month.certificate_id:
                 pending[month.certificate_id] += int(month.certificate_kopecks)
         for problem in certificate_problems(cert, entries, pending):
@@ -314,6 +310,7 @@ def one(
 ) -> dict[str, Any]:
     from measure.meter import CapacityMeter
     from navigator.service import debit
+    from navigator.service.dispatchers import InProcess
 
     server, client = _setup(engine)
     out: dict[str, Any] = {"n": n, "percent": percent, "probe": probe, "engine": engine}
@@ -347,19 +344,17 @@ def one(
             done["next"] += max(1000, n // 10)
 
     # The dispatcher's enumeration ends when it hands its batches over: note that moment.
-    real_send = debit.send
     sent: dict[str, float] = {}
 
-    def send(messages: Any, progress: Any = None) -> None:
-        sent["at"] = time.perf_counter()
-        real_send(messages, progress)
+    class Noted(InProcess):
+        def send(self, messages: list[dict[str, Any]]) -> None:
+            sent.setdefault("at", time.perf_counter())
+            super().send(messages)
 
-    debit.send = send
     with CapacityMeter(probe=probe) as meter:
         began = time.perf_counter()
-        report = debit.start_run(MONTH, dispatch_here=True, progress=progress)
+        report = debit.start_run(MONTH, Noted(progress=progress))
         seconds = time.perf_counter() - began
-    debit.send = real_send
     enumerate_s = sent.get("at", began) - began
     out["debit"] = {
         "seconds": seconds,

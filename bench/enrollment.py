@@ -55,7 +55,7 @@ def _handler(method: str, resource: str) -> Any:
     return getattr(importlib.import_module(module), attr)
 
 
-def call(method, resource, path, body=None, claims=None, params=None, headers=None):
+def call(method, resource, path, body=None, claims=None, params=None, headers=None, status=None):
     event = rest_event(
         method,
         resource,
@@ -66,7 +66,7 @@ def call(method, resource, path, body=None, claims=None, params=None, headers=No
         claims=claims,
     )
     result = _handler(method, resource)(event, LocalLambdaContext("bench", "r"))
-    assert result["statusCode"] < 300, result
+    assert result["statusCode"] == status if status else result["statusCode"] < 300, result
     return json.loads(result["body"])
 
 
@@ -122,7 +122,7 @@ def main() -> None:
             call("POST", "/programs", "/programs", {**program, "title": f"Кружок {n}"}, CLERK)[
                 "program_id"
             ]
-            for n in range(3)
+            for n in range(4)
         ]
         child = measure(
             rows,
@@ -136,22 +136,38 @@ def main() -> None:
             ),
         )["child_id"]
 
-        def enroll(program_id: str, key: str | None = None) -> dict:
+        def enroll(
+            program_id: str, key: str | None = None, consent: bool = True, status: int = 201
+        ) -> dict:
             return call(
                 "POST",
                 "/enrollments",
                 "/enrollments",
-                {"child_id": child, "program_id": program_id, "accept_copay": True},
+                {"child_id": child, "program_id": program_id, "accept_copay": consent},
                 PARENT,
                 headers={"Idempotency-Key": key} if key else None,
+                status=status,
             )
 
         first = measure(
-            rows, "POST /enrollments, first (issues the certificate)", lambda: enroll(programs[0])
+            rows,
+            "POST /enrollments, first (issues the certificate)",
+            lambda: enroll(programs[0]),
         )
         measure(rows, "POST /enrollments, certificate exists", lambda: enroll(programs[1]))
         measure(rows, "POST /enrollments with Idempotency-Key", lambda: enroll(programs[2], "k"))
         measure(rows, "POST /enrollments, replayed key", lambda: enroll(programs[2], "k"))
+        # A refusal is confirmed on one snapshot (TransactGetItems) before it is answered.
+        measure(
+            rows,
+            "POST /enrollments, refused: already_enrolled",
+            lambda: enroll(programs[0], status=409),
+        )
+        measure(
+            rows,
+            "POST /enrollments, refused: copay_required",
+            lambda: enroll(programs[3], consent=False, status=409),
+        )
         eid = first["enrollment_id"]
         measure(
             rows,

@@ -98,15 +98,10 @@ def program_check(
 
 
 def certificate_check() -> dict[str, Any]:
-    from navigator.store import catalog
-    from navigator.store.accounts import CertificateItem, EnrollmentItem
+    from navigator.store import accounts, catalog
 
-    certs = list(
-        CertificateItem.scan(
-            CertificateItem.pk.startswith("CERT#") & (CertificateItem.sk == "CERT")
-        )
-    )
-    heads = list(EnrollmentItem.scan(EnrollmentItem.sk == "ENR"))
+    certs = accounts.scan_certificates()
+    heads = accounts.scan_enrollments()
     funding = {pid: catalog.get_program(pid).funding for pid in {h.program_id for h in heads}}
     funded = [h for h in heads if funding[h.program_id] == "certificate"]
     by_id = {c.certificate_id: c for c in certs}
@@ -140,7 +135,7 @@ def check(url: str, programs: list[str], tally: dict[str, Any], fresh: bool) -> 
     """Every invariant after the load; `fresh`: the stack held nothing before the run."""
     from infra.local.tokens import issue_token
     from navigator.service.reconciliation import reconcile
-    from tests.invariants import seat_problems
+    from tests.support.invariants import seat_problems
 
     token = issue_token("operator", "load-checker")
     report = reconcile()

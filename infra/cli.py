@@ -82,12 +82,13 @@ def _debit(args: argparse.Namespace) -> int:
 
     from navigator.domain.errors import DomainError
     from navigator.service import debit
+    from navigator.service.dispatchers import InProcess
 
     if not _need_endpoint():
         return 2
     with tqdm(unit=" enrollments", desc=f"debit {args.month}", file=sys.stderr) as bar:
         try:
-            run = debit.start_run(args.month, dispatch_here=True, progress=bar.update)
+            run = debit.start_run(args.month, InProcess(progress=bar.update))
         except DomainError as refusal:
             print(f"{refusal.code}: {refusal.message}", file=sys.stderr)
             return 1

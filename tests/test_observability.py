@@ -6,7 +6,7 @@ import json
 import re
 
 from infra.template import load_template
-from navigator.api import observability
+from navigator import metrics
 
 
 def _resources(kind: str) -> dict:
@@ -22,13 +22,13 @@ def _dashboard() -> dict:
 def test_the_dashboard_is_valid_json_and_shows_every_business_metric():
     names = json.dumps(_dashboard())
     for metric in (
-        observability.ENROLLMENTS_MADE,
-        observability.ENROLLMENTS_REFUSED,
-        observability.CERTIFICATES_ISSUED,
-        observability.ITEMS_CHARGED,
-        observability.KOPECKS_CHARGED,
-        observability.KOPECKS_RELEASED,
-        observability.DEBIT_RUN_SECONDS,
+        metrics.ENROLLMENTS_MADE,
+        metrics.ENROLLMENTS_REFUSED,
+        metrics.CERTIFICATES_ISSUED,
+        metrics.ITEMS_CHARGED,
+        metrics.KOPECKS_CHARGED,
+        metrics.KOPECKS_RELEASED,
+        metrics.DEBIT_RUN_SECONDS,
         "ApproximateNumberOfMessagesVisible",
         "5XXError",
         "Latency",
@@ -41,7 +41,7 @@ def test_alarms_cover_what_the_ops_engineer_is_woken_for():
     by_metric = {a["Properties"].get("MetricName"): a for a in alarms.values()}
     assert "5XXError" in by_metric and "Latency" in by_metric
     assert by_metric["Latency"]["Properties"]["ExtendedStatistic"] == "p99"
-    assert by_metric[observability.DEBIT_RUN_INCOMPLETE]["Properties"]["Namespace"] == "Navigator"
+    assert by_metric[metrics.DEBIT_RUN_INCOMPLETE]["Properties"]["Namespace"] == "Navigator"
     dlq = by_metric["ApproximateNumberOfMessagesVisible"]["Properties"]["Dimensions"][0]
     assert dlq["Value"] == {"Fn::GetAtt": ["DebitDeadLetterQueue", "QueueName"]}
     throttles = [a for a in alarms.values() if "Metrics" in a["Properties"]]
@@ -72,20 +72,21 @@ def test_every_function_has_an_errors_alarm_and_a_log_group():
 
 
 def test_the_watch_reports_an_incomplete_run(aws, monkeypatch):
+    import debit.watch
     from debit.watch import handler
     from infra.local.workers import LocalLambdaContext
 
     emitted = []
     monkeypatch.setattr(
-        observability, "count", lambda name, value=1, *a: emitted.append((name, value))
+        debit.watch, "count", lambda name, value=1, *a: emitted.append((name, value))
     )
     result = handler({"scheduled_time": "2026-10-02T02:00:00Z"}, LocalLambdaContext("w", "r"))
     assert result == {"month": "2026-09", "completed": False}
-    assert emitted == [(observability.DEBIT_RUN_INCOMPLETE, 1)]
+    assert emitted == [(metrics.DEBIT_RUN_INCOMPLETE, 1)]
 
 
 def test_refusal_metrics_follow_the_disabled_switch(monkeypatch, capsys):
-    from navigator.api.observability import ENROLLMENTS_REFUSED, refused
+    from navigator.metrics import ENROLLMENTS_REFUSED, refused
 
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     refused("no_seats")

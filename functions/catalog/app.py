@@ -9,14 +9,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from catalog.models import Program, ProgramIn, ProgramList, ProgramPatch, Provider, ProviderIn
 from navigator.api.app import Api
 from navigator.api.types import (
-    Direction,
-    Funding,
     Municipality,
     PageCursor,
     PageLimit,
     SearchText,
 )
-from navigator.domain.catalog import CatalogFilter
+from navigator.domain.catalog import CatalogFilter, Direction, Funding
 from navigator.service import catalog
 
 api = Api()

@@ -11,8 +11,6 @@ from navigator.api.types import (
     Age,
     Capacity,
     Description,
-    Direction,
-    Funding,
     Identifier,
     Kopecks,
     Money,
@@ -20,10 +18,10 @@ from navigator.api.types import (
     Municipality,
     NextCursor,
     Reply,
-    Status,
     Strict,
     Title,
 )
+from navigator.domain.catalog import Direction, Funding, Status
 from navigator.domain.inn import inn_is_valid
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
+from debit.dispatchers import from_settings
 from debit.models import DebitRun, DebitRunIn, Period, PeriodIn, PeriodList, Reconciliation
 from navigator.api.app import Api
 from navigator.api.types import Month, NewIdPath, PageCursor, PageLimit
@@ -48,7 +49,7 @@ def list_periods(
     summary="Start or join a month's debit run",
 )
 def start_debit_run(body: DebitRunIn) -> tuple[dict[str, Any], int]:
-    return debit.start_run(body.month), 202
+    return debit.start_run(body.month, from_settings()), 202
 
 
 @api.get(

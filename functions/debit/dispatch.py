@@ -8,8 +8,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from navigator.api.observability import metrics
+from debit.dispatchers import from_settings
 from navigator.domain.calendar import previous_month_of
+from navigator.metrics import metrics
 from navigator.service import debit
 
 logger = Logger()
@@ -31,9 +32,9 @@ def month_to_charge(event: dict[str, Any]) -> str:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "dispatch" in event:  # POST /debit-runs started a pass and handed it here
         job = event["dispatch"]
-        debit.dispatch(job["month"], job["pass_id"])
+        debit.dispatch(job["month"], job["pass_id"], from_settings(here=True))
         return debit.get_run(job["month"])
     month = month_to_charge(event)
     logger.info("monthly debit", extra={"month": month})
     # A retried event joins the pass that the first delivery started.
-    return dict(debit.start_run(month, dispatch_here=True))
+    return dict(debit.start_run(month, from_settings(here=True)))

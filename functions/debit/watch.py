@@ -7,8 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from debit.dispatch import month_to_charge
-from navigator.api import observability
-from navigator.api.observability import metrics
+from navigator.metrics import DEBIT_RUN_INCOMPLETE, count, metrics
 from navigator.store.runs import find_run
 
 logger = Logger()
@@ -20,7 +19,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     month = month_to_charge(event)
     run = find_run(month)
     complete = run is not None and run.status == "completed"
-    observability.count(observability.DEBIT_RUN_INCOMPLETE, 0 if complete else 1)
+    count(DEBIT_RUN_INCOMPLETE, 0 if complete else 1)
     if not complete:
         logger.error("debit run not completed", extra={"month": month})
     return {"month": month, "completed": complete}

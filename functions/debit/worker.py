@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from navigator.api.observability import metrics
+from navigator.metrics import metrics
 from navigator.service import debit
 
 logger = Logger()

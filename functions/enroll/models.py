@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field
 
 from navigator.api.types import IsoDate, Money, Month, NextCursor, Reply, Strict, Timestamp
+from navigator.domain.enrollment import CertificateStatus, EnrollmentStatus, LedgerType, MonthStatus
 
 AnyId = Annotated[str, Field(min_length=1, max_length=64)]
 Percent = Annotated[int, Field(ge=0, le=100)]
@@ -27,7 +28,7 @@ class ScheduleMonth(Reply):
     certificate_kopecks: Money
     copay_kopecks: Money
     completeness_percent: Percent
-    status: Literal["pending", "charged", "cancelled"]
+    status: MonthStatus
     charged_kopecks: Money
 
 
@@ -36,7 +37,7 @@ class Enrollment(Reply):
     child_id: str
     program_id: str
     certificate_id: str | None = Field(description="null for a free program")
-    status: Literal["active", "withdrawn", "completed"]
+    status: EnrollmentStatus
     start_month: Month
     end_month: Month
     price_per_month_kopecks: Money
@@ -58,7 +59,7 @@ class Certificate(Reply):
     expired_kopecks: Money
     valid_from: IsoDate
     valid_to: IsoDate
-    status: Literal["active", "expired"]
+    status: CertificateStatus
 
 
 class EnrollmentMade(Enrollment):
@@ -79,7 +80,7 @@ class LedgerEntry(Reply):
     entry_id: str
     certificate_id: str
     seq: int = Field(ge=1, description="1, 2, 3... on its certificate, without gaps")
-    type: Literal["issue", "reserve", "debit", "release", "expire"]
+    type: LedgerType
     amount_kopecks: int = Field(ge=1)
     enrollment_id: str | None
     month: Month | None

@@ -1,8 +1,9 @@
 """`navigator seed`: a region's worth of data, written with BatchWriteItem into a running stack.
 
-Every item is built by one small function per kind (:func:`region_items`), from the store's
-own models and key functions, so that they can switch to the store's named constructors
-(issue 12) in one place. Writes go 25 at a time, unprocessed items are resent.
+Every item is built by one small function per kind (:func:`region_items`), through the store's
+named constructors (`new_provider`, `new_program`, `new_child`, `new_certificate`,
+`new_enrollment`, `ledger_entry`), so a seeded item has the shape the API writes.
+Writes go 25 at a time, unprocessed items are resent.
 
 Navigator modules are imported inside functions: the debit bench imports this module before
 it has set the environment that Powertools reads at import.
@@ -46,100 +47,60 @@ def enrollment_items(
     program_id: str | None = None,
     period: dict[str, Any] | None = None,
 ) -> tuple[list[Any], dict[str, Any]]:
-    """One enrollment's items as the enrollment code shapes them (head, the month due in MONTH,
-    its certificate at seq 2 with the issue and reserve entries), and what the debit bench's
-    floor needs. Child, parent and program default to ones derived from ``tag`` and ``i``."""
-    from navigator.service.enrollments import REGION_CODE, certificate_id_for
-    from navigator.store import accounts
-    from navigator.store.accounts import CertificateItem, EnrollmentItem, LedgerItem, MonthItem
+    """One enrollment's items, built by the store's own constructors as an enrollment builds
+    them (head, only the month due in MONTH, its certificate at seq 2 with the issue and
+    reserve entries), and what the debit bench's floor needs. Child, parent and program
+    default to ones derived from ``tag`` and ``i``."""
+    from navigator.store import accounts, money
+    from navigator.store.money import Movement
 
     enrollment_id = f"enr-{_hex(tag, i, 'enr')}"
     period = period or PERIOD
     child_id = child_id or f"chd-{_hex(tag, i, 'child')}"
     parent_sub = parent_sub or f"parent-{_hex(tag, i, 'parent')}"
     program_id = program_id or f"prg-{tag}-{i // PER_PROGRAM:06d}"
-    certificate_id = certificate_id_for(child_id, period["period_id"])
-    key = accounts.enrollment_key(enrollment_id)
-    nominal = period["nominal_kopecks"]
-    head = EnrollmentItem(
-        pk=key,
-        gsi1pk=f"PARENT#{parent_sub}",
-        gsi1sk=f"ENR#{child_id}#{now}#{enrollment_id}",
-        gsi2pk=f"PROGRAM#{program_id}",
-        gsi2sk=f"ENR#{now}#{enrollment_id}",
-        duepk=accounts.end_key(END_MONTH, enrollment_id),
-        duesk=enrollment_id,
-        enrollment_id=enrollment_id,
+    certificate = accounts.new_certificate(child_id, parent_sub, period, now)
+    certificate_id = certificate.certificate_id
+    head, months = accounts.new_enrollment(
+        enrollment_id,
         child_id=child_id,
+        parent_sub=parent_sub,
         program_id=program_id,
         provider_id="p1",
-        parent_sub=parent_sub,
         certificate_id=certificate_id,
-        status="active",
-        start_month=MONTH,
-        end_month=END_MONTH,
-        price_per_month_kopecks=AMOUNT,
-        certificate_total_kopecks=AMOUNT,  # only the charged month is built
-        copay_total_kopecks=0,
+        price=AMOUNT,
+        schedule=[
+            {
+                "month": MONTH,
+                "certificate_kopecks": AMOUNT,
+                "copay_kopecks": 0,
+                "completeness_percent": percent,
+                "status": "pending",
+                "charged_kopecks": 0,
+            }
+        ],
+        certificate_total=AMOUNT,  # only the charged month is built
+        copay_total=0,
         created_at=now,
     )
-    month = MonthItem(
-        pk=key,
-        sk=accounts.month_sk(MONTH),
-        duepk=accounts.due_key(MONTH, enrollment_id),
-        duesk=enrollment_id,
-        enrollment_id=enrollment_id,
-        certificate_id=certificate_id,
-        month=MONTH,
-        certificate_kopecks=AMOUNT,
-        copay_kopecks=0,
-        completeness_percent=percent,
-        status="pending",
-        charged_kopecks=0,
-    )
-    certificate = CertificateItem(
-        pk=accounts.cert_key(certificate_id),
-        gsi1pk=f"PARENT#{parent_sub}",
-        gsi1sk=f"CERT#{period['starts_on']}#{certificate_id}",
-        perpk=accounts.period_key(period["period_id"], certificate_id),
-        persk=certificate_id,
-        certificate_id=certificate_id,
-        number=f"{REGION_CODE}-{period['starts_on'][:4]}-{child_id.upper()[4:]}",
-        child_id=child_id,
-        period_id=period["period_id"],
-        parent_sub=parent_sub,
-        nominal=nominal,
-        balance=nominal - AMOUNT,
-        reserved=AMOUNT,
-        spent=0,
-        expired=0,
-        seq=2,
-        status="active",
-        valid_from=period["starts_on"],
-        valid_to=period["ends_on"],
-        created_at=now,
-    )
+    head.end_month = END_MONTH  # later than MONTH: the charge does not complete it
+    head.duepk = accounts.end_key(END_MONTH, enrollment_id)
+    moves = [
+        Movement("issue", int(period["nominal_kopecks"])),
+        Movement("reserve", AMOUNT, enrollment_id),
+    ]
+    for term, value in money.apply({t: 0 for t in money.TERMS}, moves).items():
+        setattr(certificate, term, value)
+    certificate.seq = len(moves)
     ledger = [
-        LedgerItem(
-            pk=accounts.cert_key(certificate_id),
-            sk=accounts.ledger_sk(seq),
-            entry_id=f"le-{_hex(tag, i, f'le{seq}')}",
-            certificate_id=certificate_id,
-            seq=seq,
-            type=kind,
-            amount_kopecks=amount,
-            enrollment_id=enrollment_id if kind == "reserve" else None,
-            month=None,
-            created_at=now,
-        )
-        for seq, kind, amount in ((1, "issue", nominal), (2, "reserve", AMOUNT))
+        money.ledger_entry(certificate_id, seq, move, now) for seq, move in enumerate(moves, 1)
     ]
     spec = {
         "enrollment_id": enrollment_id,
         "certificate_id": certificate_id,
         "program_id": program_id,
     }
-    return [head, month, certificate, *ledger], spec
+    return [head, *months, certificate, *ledger], spec
 
 
 def _program_items(
@@ -153,35 +114,14 @@ def _program_items(
     )
     template = templates[i % len(templates)]
     provider = providers[i % len(providers)]
-    program_id = f"prg-seed-{i:06d}"
-    fields = {
-        k: v for k, v in template.items() if k not in ("seats_taken", "seats_left", "program_id")
-    }
-    fields.update(program_id=program_id, provider_id=provider["provider_id"])
-    fields["provider_name"] = provider["name"]
-    fields["capacity"] = max(fields["capacity"], taken)
-    program = catalog.ProgramItem(
-        pk=catalog.program_key(program_id),
-        gsi1pk=catalog.provider_key(provider["provider_id"]),
-        gsi1sk=catalog.program_key(program_id),
-        chgpk=catalog.feed_shard(program_id),
-        chgsk=catalog.feed_position(program_id),
-        created_at=SEEDED_AT,
-        updated_at=SEEDED_AT,
-        version=1,
-        **fields,
+    fields = dict(template)
+    fields.update(
+        program_id=f"prg-seed-{i:06d}",
+        provider_id=provider["provider_id"],
+        provider_name=provider["name"],
+        capacity=max(template["capacity"], taken),
     )
-    seats = catalog.SeatsItem(
-        pk=catalog.program_key(program_id),
-        program_id=program_id,
-        capacity=max(fields["capacity"], taken),
-        taken=taken,
-        active=taken,
-        version=1,
-        program_version=1,
-        chgpk=catalog.feed_shard(program_id),
-        chgsk=catalog.feed_position(program_id),
-    )
+    program, seats = catalog.new_program(fields, SEEDED_AT, taken=taken)
     return [program, seats]
 
 
@@ -193,19 +133,16 @@ def _child_items(i: int) -> list[Any]:
     from navigator.store import people
 
     child_id, parent_sub = _child_ids(i)
-    snils_hmac = _hex("seed", i, "snils")
-    child = people.ChildItem(
-        pk=people.child_key(child_id),
-        gsi1pk=people.parent_key(parent_sub),
-        gsi1sk=f"CHILD#{SEEDED_AT}#{child_id}",
-        child_id=child_id,
-        parent_sub=parent_sub,
+    child, snils = people.new_child(
+        child_id,
+        parent_sub,
         full_name=f"Ребёнок {i}",
         birth_date=f"{2010 + i % 10}-0{1 + i % 9}-1{i % 10}",
+        snils_hmac=_hex("seed", i, "snils"),
         snils_masked=f"***-***-{i % 1000:03d} {i % 100:02d}",
         created_at=SEEDED_AT,
     )
-    return [child, people.SnilsItem(pk=people.snils_key(snils_hmac), child_id=child_id)]
+    return [child, snils]
 
 
 def region_items(kind: str, i: int, sizes: dict[str, int], demo: dict[str, Any]) -> list[Any]:
@@ -214,11 +151,7 @@ def region_items(kind: str, i: int, sizes: dict[str, int], demo: dict[str, Any])
         from navigator.store import catalog
 
         provider = demo["providers"][i]
-        return [
-            catalog.ProviderItem(
-                pk=catalog.provider_key(provider["provider_id"]), created_at=SEEDED_AT, **provider
-            )
-        ]
+        return [catalog.new_provider(provider, SEEDED_AT)]
     if kind == "programs":
         return _program_items(i, sizes, demo["providers"], demo["programs"])
     if kind == "children":

@@ -27,8 +27,8 @@ from infra.local.gateway import GatewayApp
 from infra.local.tokens import issue_token
 from infra.local.workers import LocalLambdaContext
 from infra.template import api_routes
-from tests.conftest import OPERATOR, OTHER_PARENT, PARENT, provider, request
-from tests.enroll.money_fixtures import (
+from tests.support.api import OPERATOR, OTHER_PARENT, PARENT, provider, request
+from tests.support.money import (
     enroll,
     new_snils,
     open_period,

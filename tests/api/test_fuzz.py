@@ -19,7 +19,7 @@ import pytest
 
 from infra.local.tokens import issue_token
 from infra.openapi import DOCUMENT
-from tests.local_stack import http, running_stack
+from tests.support.local_stack import http, running_stack
 
 pytestmark = pytest.mark.slow
 

@@ -8,8 +8,8 @@ import logging
 import pytest
 
 from infra.local.tokens import issue_token
-from tests.conftest import OPERATOR, PARENT, request
-from tests.enroll.money_fixtures import (
+from tests.support.api import OPERATOR, PARENT, request
+from tests.support.money import (
     enroll,
     new_snils,
     open_period,

@@ -7,7 +7,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import OPERATOR, PARENT, call, invoke, program_body, provider, request
+from tests.support.api import OPERATOR, PARENT, call, invoke, program_body, provider, request
 
 PROGRAM = program_body()
 
@@ -255,7 +255,7 @@ def test_a_header_given_only_singly_is_still_read(aws):
     # API Gateway sends both header maps; an event with only `headers` must not lose the key.
     from enroll.app import handler
     from infra.local.events import rest_event
-    from tests.enroll.money_fixtures import open_period, publish, register_child, register_provider
+    from tests.support.money import open_period, publish, register_child, register_provider
 
     open_period()
     register_provider("p1")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import OPERATOR, PARENT, request
-from tests.enroll.money_fixtures import enroll, publish, register_child
+from tests.support.api import OPERATOR, PARENT, request
+from tests.support.money import enroll, publish, register_child
 
 
 def walk(path: str, claims, limit: int) -> list[dict]:

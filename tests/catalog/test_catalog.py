@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import OPERATOR, PARENT, provider, request
-from tests.conftest import program_body as program
+from tests.support.api import OPERATOR, PARENT, provider, request
+from tests.support.api import program_body as program
+from tests.support.catalog import occupy
 
 INN = "7707083893"
 
@@ -94,21 +95,6 @@ def test_only_the_owner_patches_and_reads_every_status(providers):
 def test_patch_of_an_unknown_program_is_404(providers):
     reply = request("PATCH", "/programs/nope", body={"capacity": 5}, claims=provider("p1"))
     assert reply.status == 404
-
-
-def occupy(program_id: str, taken: int, active: int) -> None:
-    """Given enrollments: the seat counter as they would leave it."""
-    from navigator.store.catalog import SeatsItem, feed_position, program_key
-
-    seats = SeatsItem.get(program_key(program_id), "SEATS")
-    seats.update(
-        actions=[
-            SeatsItem.taken.set(taken),
-            SeatsItem.active.set(active),
-            SeatsItem.version.add(1),
-            SeatsItem.chgsk.set(feed_position(program_id)),
-        ]
-    )
 
 
 def test_capacity_can_not_go_below_seats_taken(providers):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from measure.meter import CapacityMeter
-from tests.conftest import OPERATOR, program_body, provider, request
+from tests.support.api import OPERATOR, program_body, provider, request
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def test_a_cold_container_reads_the_blob_not_the_whole_feed(catalog):
 
 def test_changes_after_the_blob_come_from_the_feed(catalog):
     from catalog.snapshot import build_snapshot
-    from tests.catalog.test_catalog import occupy
+    from tests.support.catalog import occupy
 
     build_snapshot()
     newer = request(
@@ -80,7 +80,7 @@ def test_search_works_on_a_loaded_blob(catalog):
 def test_a_change_that_reaches_the_index_late_is_still_picked_up(aws):
     """Given a change stamped before what a container has already read (a lagging writer's
     clock, or an index that caught up late), the next refresh still reads it."""
-    from navigator.store.catalog import ProgramItem, program_key
+    from navigator.store.catalog import ProgramItem, get_program
     from navigator.store.catalog_snapshot import snapshot
 
     body = {"provider_id": "p1", "name": "Дом", "inn": "7707083893", "municipality": "Канск"}
@@ -96,7 +96,7 @@ def test_a_change_that_reaches_the_index_late_is_still_picked_up(aws):
     ).body["program_id"]
     seen = snapshot()
     assert first in seen.programs and seen.programs[late]["status"] == "draft"
-    item = ProgramItem.get(program_key(late), "PROGRAM")
+    item = get_program(late)
     stamp = item.chgsk.split("#", 1)[0]
     # Published now, but stamped with the old time: as if the write had lagged.
     item.update(

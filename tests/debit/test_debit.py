@@ -7,8 +7,9 @@ import json
 import pytest
 
 from navigator.domain.errors import StoreUnavailable
-from tests.conftest import OPERATOR, PARENT, provider, request
-from tests.enroll.money_fixtures import (
+from tests.support.api import OPERATOR, PARENT, provider, request
+from tests.support.invariants import assert_invariants
+from tests.support.money import (
     NOMINAL,
     enroll,
     open_period,
@@ -17,7 +18,6 @@ from tests.enroll.money_fixtures import (
     register_provider,
     set_today,
 )
-from tests.invariants import assert_invariants
 
 PRICE = 200_000
 
@@ -150,14 +150,45 @@ def test_the_periods_last_month_expires_the_balances(aws, monkeypatch):
 # ------------------------------------------------------------------- faults
 
 
+class Captured:
+    """A dispatcher whose batches go to a list instead of being processed: the tests play
+    the queue."""
+
+    def __init__(self) -> None:
+        self.queue: list[dict] = []
+
+    def hand_off(self, month: str, pass_id: str) -> bool:
+        from navigator.service import debit
+
+        debit.dispatch(month, pass_id, self)
+        return True
+
+    def send(self, messages: list[dict]) -> None:
+        self.queue.extend(messages)
+
+
 @pytest.fixture
 def captured(world):
-    """Batches go to a list instead of being processed: the tests play the queue."""
-    from navigator.service import debit
+    dispatcher = Captured()
+    world.setattr("debit.app.from_settings", lambda here=False: dispatcher)
+    return dispatcher.queue
 
-    queue: list[dict] = []
-    world.setattr(debit, "send", lambda messages, progress=None: queue.extend(messages))
-    return queue
+
+def dies_after(world, charges: int, why: str):
+    """Each charge moves money once: the worker dies on the charge after `charges`."""
+    from navigator.store import money
+
+    real = money.move
+    calls = {"n": 0}
+
+    def dying(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > charges:
+            raise RuntimeError(why)
+        return real(*args, **kwargs)
+
+    world.setattr(money, "move", dying)
+    return lambda: world.setattr(money, "move", real)
 
 
 def test_a_worker_dying_midway_then_retried_charges_everything_once(world, captured):
@@ -167,20 +198,11 @@ def test_a_worker_dying_midway_then_retried_charges_everything_once(world, captu
     set_today(world, "2026-10-02")
     assert run("2026-09").body["status"] == "running"
     (batch,) = captured
-    real = debit._charge_once
-    calls = {"n": 0}
-
-    def dies_after_two(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] > 2:
-            raise RuntimeError("the worker's container died")
-        return real(*args, **kwargs)
-
-    world.setattr(debit, "_charge_once", dies_after_two)
+    revive = dies_after(world, 2, "the worker's container died")
     with pytest.raises(RuntimeError):
         debit.process_batch(batch)
     assert request("GET", "/debit-runs/2026-09", claims=OPERATOR).body["status"] == "running"
-    world.setattr(debit, "_charge_once", real)
+    revive()
     debit.process_batch(batch)  # SQS delivers it again
     report = request("GET", "/debit-runs/2026-09", claims=OPERATOR).body
     assert report["status"] == "completed"
@@ -271,12 +293,12 @@ def test_the_sqs_worker_reports_partial_batch_failures(world, captured):
 
 
 def test_reconciliation_finds_a_tampered_certificate(world):
-    from navigator.store.accounts import CertificateItem, cert_key
+    from navigator.store.accounts import CertificateItem, get_certificate
 
     (enrollment,) = enrolled()
     clean = request("GET", "/reconciliation", claims=OPERATOR).body
     assert clean == {"certificates_checked": 1, "mismatches": []}
-    cert = CertificateItem.get(cert_key(enrollment["certificate_id"]), "CERT")
+    cert = get_certificate(enrollment["certificate_id"])
     cert.update(actions=[CertificateItem.balance.add(1)])
     report = request("GET", "/reconciliation", claims=OPERATOR).body
     assert report["certificates_checked"] == 1 and len(report["mismatches"]) >= 2
@@ -296,13 +318,13 @@ def run_as(claims):
 
 def test_a_pass_that_stopped_showing_progress_is_replaced(world, captured):
     from navigator.service import debit
-    from navigator.store.runs import RunItem, run_key
+    from navigator.store.runs import RunItem, get_run
 
     enrolled(2)
     set_today(world, "2026-10-02")
     stuck = run("2026-09").body  # its batches never ran: the dispatcher "died"
     assert run("2026-09").body == stuck  # fresh: a POST joins it
-    run_item = RunItem.get(run_key("2026-09"), "RUN")
+    run_item = get_run("2026-09")
     run_item.update(actions=[RunItem.updated_at.set("2026-10-02T00:00:00.000Z")])
     replaced = run("2026-09").body
     assert replaced["status"] == "running" and replaced["started_at"] != stuck["started_at"]
@@ -316,27 +338,16 @@ def test_a_pass_that_stopped_showing_progress_is_replaced(world, captured):
 
 def test_charges_of_a_batch_that_never_reported_are_counted_by_the_next_pass(world, captured):
     from navigator.service import debit
-    from navigator.store.runs import RunItem, run_key
+    from navigator.store.runs import RunItem, get_run
 
     enrolled(5)
     set_today(world, "2026-10-02")
     run("2026-09")
-    real = debit._charge_once
-    calls = {"n": 0}
-
-    def dies_after_two(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] > 2:
-            raise RuntimeError("poison: this batch ends in the dead-letter queue")
-        return real(*args, **kwargs)
-
-    world.setattr(debit, "_charge_once", dies_after_two)
+    revive = dies_after(world, 2, "poison: this batch ends in the dead-letter queue")
     with pytest.raises(RuntimeError):
         debit.process_batch(captured[0])
-    world.setattr(debit, "_charge_once", real)
-    RunItem.get(run_key("2026-09"), "RUN").update(
-        actions=[RunItem.updated_at.set("2026-10-02T00:00:00.000Z")]
-    )
+    revive()
+    get_run("2026-09").update(actions=[RunItem.updated_at.set("2026-10-02T00:00:00.000Z")])
     second = run("2026-09").body  # the silent pass is replaced
     assert (second["due_count"], second["charged_count"]) == (5, 2)
     assert second["already_charged_count"] == 2

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.helpers import CHROMIUM_ARGS, SCREENSHOTS, TODAY, need_chromium
-from tests.local_stack import running_stack
+from tests.support.browser import CHROMIUM_ARGS, SCREENSHOTS, TODAY, need_chromium
+from tests.support.local_stack import running_stack
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pytest
 
 from infra.local.demo import DEMO_OPERATOR_SUB, DEMO_PARENT_SUB, DEMO_PROVIDER_SUB, demo_provider_id
 from infra.local.tokens import issue_token
-from tests.e2e.helpers import TODAY, Watched, api, need_chromium, roubles, valid_snils
+from tests.support.browser import TODAY, Watched, api, need_chromium, roubles, valid_snils
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

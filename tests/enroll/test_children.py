@@ -14,14 +14,17 @@ import pytest
 from pydantic import ValidationError
 
 from enroll.children_models import ChildIn
-from navigator.api.auth import Caller, parse_groups
 from navigator.domain import snils as snils_rules
 from navigator.domain.calendar import today
 from navigator.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, StoreUnavailable
+from navigator.identity import Caller, parse_groups
 from navigator.service import children
+from navigator.service.views import child_view
 from navigator.settings import get_settings, reset_settings
 from navigator.store.base import reset_connections
-from tests.conftest import OPERATOR, OTHER_PARENT, PARENT, provider, request
+from navigator.store.people import CHILD_SK, SNILS_SK, child_key
+from navigator.store.people import snils_key as snils_item_key
+from tests.support.api import OPERATOR, OTHER_PARENT, PARENT, provider, request
 
 SNILS = "112-233-445 95"  # 1*9+1*8+2*7+2*6+3*5+3*4+4*3+4*2+5*1 = 95
 SNILS_DIGITS = "11223344595"
@@ -131,7 +134,7 @@ def test_given_a_valid_snils_when_registering_then_the_child_is_returned_masked(
         "birth_date": "2016-04-12",
         "snils_masked": "***-***-*** 95",
     }
-    assert children.child_view(children.get_owned_child(caller(PARENT), child["child_id"])) == child
+    assert child_view(children.get_owned_child(caller(PARENT), child["child_id"])) == child
 
 
 def test_given_a_bad_checksum_when_registering_then_invalid_snils_and_nothing_written(aws):
@@ -172,8 +175,8 @@ def test_given_a_refused_registration_then_the_table_holds_only_the_first_one(aw
     first = register(PARENT)
     before = people_items()
     assert keys(before) == {
-        (f"CHILD#{first['child_id']}", "CHILD"),
-        (f"SNILS#{snils_rules.snils_hash(SNILS, children.snils_key())}", "SNILS"),
+        (child_key(first["child_id"]), CHILD_SK),
+        (snils_item_key(snils_rules.snils_hash(SNILS, children.snils_key())), SNILS_SK),
     }
     for claims in (PARENT, OTHER_PARENT):
         with pytest.raises(Conflict):
@@ -190,9 +193,9 @@ def test_given_a_taken_child_id_when_registering_then_another_id_is_drawn(aws, m
     assert second["child_id"] == "ch-bbbbbbbbbb"
     by_key = {(i["pk"]["S"], i["sk"]["S"]): i for i in people_items()}
     assert len(by_key) == 4
-    assert by_key[("CHILD#ch-aaaaaaaaaa", "CHILD")]["parent_sub"]["S"] == PARENT["sub"]
+    assert by_key[(child_key("ch-aaaaaaaaaa"), CHILD_SK)]["parent_sub"]["S"] == PARENT["sub"]
     snils_item = by_key[
-        (f"SNILS#{snils_rules.snils_hash(valid_snils(2), children.snils_key())}", "SNILS")
+        (snils_item_key(snils_rules.snils_hash(valid_snils(2), children.snils_key())), SNILS_SK)
     ]
     assert snils_item["child_id"]["S"] == "ch-bbbbbbbbbb"
 
@@ -277,7 +280,7 @@ def test_given_a_parameter_name_then_the_key_is_read_from_ssm(aws, no_key_settin
         first = register()
         assert first["snils_masked"] == "***-***-*** 95"
         digest = snils_rules.snils_hash(SNILS, b"from-ssm")
-        assert (f"SNILS#{digest}", "SNILS") in keys(people_items())
+        assert (snils_item_key(digest), SNILS_SK) in keys(people_items())
     finally:
         parameters.clear_caches()
 
@@ -343,8 +346,8 @@ def test_given_eight_parents_at_once_when_registering_one_snils_then_exactly_one
         thread.join()
     assert sorted(outcomes) == ["child_already_registered"] * 7 + ["created"]
     items = people_items()
-    assert [i["sk"]["S"] for i in items].count("CHILD") == 1
-    assert [i["sk"]["S"] for i in items].count("SNILS") == 1
+    assert [i["sk"]["S"] for i in items].count(CHILD_SK) == 1
+    assert [i["sk"]["S"] for i in items].count(SNILS_SK) == 1
 
 
 # ------------------------------------------------------------------ through the handler

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import OPERATOR, OTHER_PARENT, PARENT, provider, request
-from tests.enroll.money_fixtures import (
+from tests.support.api import OPERATOR, OTHER_PARENT, PARENT, provider, request
+from tests.support.money import (
     NOMINAL,
     enroll,
     open_period,

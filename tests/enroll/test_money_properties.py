@@ -9,8 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from navigator.domain.calendar import add_months
-from tests.conftest import OPERATOR, PARENT, provider, request
-from tests.enroll.money_fixtures import (
+from tests.support.api import OPERATOR, PARENT, provider, request
+from tests.support.invariants import violations
+from tests.support.money import (
     enroll,
     open_period,
     publish,
@@ -18,7 +19,6 @@ from tests.enroll.money_fixtures import (
     register_provider,
     set_today,
 )
-from tests.invariants import violations
 
 _world_ids = itertools.count()
 

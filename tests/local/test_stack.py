@@ -9,8 +9,8 @@ from contextlib import redirect_stdout
 import pytest
 
 from infra.local.tokens import issue_token
-from tests.local_stack import http as http_to
-from tests.local_stack import running_stack
+from tests.support.local_stack import http as http_to
+from tests.support.local_stack import running_stack
 
 pytestmark = pytest.mark.slow
 

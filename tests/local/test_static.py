@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from infra.local.gateway import OPENAPI_FILE, PORTAL_DIR, local_page
-from tests.local_stack import running_stack
+from tests.support.local_stack import running_stack
 
 pytestmark = pytest.mark.slow
 

@@ -17,8 +17,6 @@ from pydantic import BaseModel
 from pynamodb.exceptions import PynamoDBException
 
 from navigator.api import errors
-from navigator.api.auth import Caller, caller_from_event
-from navigator.api.observability import metrics
 from navigator.api.responses import route_responses
 from navigator.domain.errors import (
     BadRequest,
@@ -28,6 +26,8 @@ from navigator.domain.errors import (
     StoreUnavailable,
     Unauthenticated,
 )
+from navigator.identity import Caller, caller_from_event
+from navigator.metrics import metrics
 
 MAX_BODY_BYTES = 64 * 1024
 PUBLIC: frozenset[str] = frozenset()

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-Direction = Literal[
-    "technical", "natural_science", "physical_sports", "arts", "tourism", "social_humanitarian"
-]
-Funding = Literal["certificate", "free"]
-Status = Literal["draft", "published", "archived"]
+from navigator.paging import MAX_CURSOR_CHARS
 
 Title = Annotated[str, Field(min_length=1, max_length=200)]
 Description = Annotated[str, Field(max_length=5000)]
@@ -31,7 +27,7 @@ NewIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0
 Limit = Annotated[int, Field(ge=1, le=100)]
 # The paging parameters that every list route takes (API.md, "Lists").
 PageLimit = Annotated[Limit, Query()]
-PageCursor = Annotated[str | None, Query(max_length=2048)]
+PageCursor = Annotated[str | None, Query(max_length=MAX_CURSOR_CHARS)]
 SearchText = Annotated[str, Field(max_length=200)]
 
 

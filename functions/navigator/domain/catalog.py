@@ -6,23 +6,23 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal, get_args
 
 import snowballstemmer
 
 from navigator.domain.calendar import month_count
 from navigator.domain.errors import InvalidInput
 
-DIRECTIONS = (
-    "technical",
-    "natural_science",
-    "physical_sports",
-    "arts",
-    "tourism",
-    "social_humanitarian",
-)
-FUNDINGS = ("certificate", "free")
-STATUSES = ("draft", "published", "archived")
+# Each enumeration once: the Literal types the request and response models validate with,
+# and the tuples the rules and the demo data iterate over.
+Direction = Literal[
+    "technical", "natural_science", "physical_sports", "arts", "tourism", "social_humanitarian"
+]
+Funding = Literal["certificate", "free"]
+Status = Literal["draft", "published", "archived"]
+DIRECTIONS: tuple[str, ...] = get_args(Direction)
+FUNDINGS: tuple[str, ...] = get_args(Funding)
+STATUSES: tuple[str, ...] = get_args(Status)
 
 PROGRAM_FIELDS = (
     "program_id",

@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from navigator.domain.calendar import add_months, months_between
 from navigator.domain.errors import Conflict
+
+EnrollmentStatus = Literal["active", "withdrawn", "completed"]
+MonthStatus = Literal["pending", "charged", "cancelled"]
+CertificateStatus = Literal["active", "expired"]
+LedgerType = Literal["issue", "reserve", "debit", "release", "expire"]
 
 CERTIFICATE_AGE_MIN = 5
 CERTIFICATE_AGE_MAX = 17

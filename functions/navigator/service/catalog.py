@@ -5,23 +5,23 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from navigator.api.auth import Caller
-from navigator.api.cursor import decode_cursor, encode_cursor
 from navigator.domain import catalog as rules
 from navigator.domain.calendar import now_utc_iso
-from navigator.domain.errors import Conflict, Forbidden, NotFound, StoreUnavailable
+from navigator.domain.errors import Conflict, Forbidden, NotFound
+from navigator.identity import Caller
+from navigator.paging import decode_cursor, encode_cursor
+from navigator.service.views import provider_view
 from navigator.store import catalog as store
+from navigator.store.base import retrying
 from navigator.store.catalog_snapshot import snapshot
-
-UPDATE_ATTEMPTS = 5
 
 
 def create_provider(provider: dict[str, Any]) -> dict[str, Any]:
-    return store.create_provider(provider, now_utc_iso())
+    return provider_view(store.create_provider(provider, now_utc_iso()))
 
 
 def get_provider(provider_id: str) -> dict[str, Any]:
-    return store.get_provider(provider_id).view()
+    return provider_view(store.get_provider(provider_id))
 
 
 def create_program(caller: Caller, fields: dict[str, Any]) -> dict[str, Any]:
@@ -50,7 +50,7 @@ def get_published_program(program_id: str) -> dict[str, Any]:
 
 
 def update_program(caller: Caller, program_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-    for _ in range(UPDATE_ATTEMPTS):
+    def attempt() -> dict[str, Any]:
         item, seats = store.get_program_with_seats(program_id)
         if item.provider_id != caller.provider_id:
             raise Forbidden("This program belongs to another provider.")
@@ -59,11 +59,11 @@ def update_program(caller: Caller, program_id: str, changes: dict[str, Any]) -> 
         rules.check_program(merged)
         frozen = _check_conflicts(current, seats, changes)
         real_changes = {k: v for k, v in changes.items() if current.get(k) != v}
-        if not real_changes or store.update_program(
-            item, seats, real_changes, frozen, now_utc_iso()
-        ):
-            return rules.public_view({**current, **real_changes})
-    raise StoreUnavailable("The program is changing too fast; please retry.")
+        if real_changes:  # Cancelled when someone changed it since: read again
+            store.update_program(item, seats, real_changes, frozen, now_utc_iso())
+        return rules.public_view({**current, **real_changes})
+
+    return retrying(attempt, what="The program")
 
 
 def _check_conflicts(current: dict[str, Any], seats: Any, changes: dict[str, Any]) -> bool:

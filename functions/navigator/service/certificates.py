@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from navigator.api.auth import Caller
-from navigator.api.cursor import decode_cursor, encode_cursor, page_of
 from navigator.domain.errors import Forbidden
-from navigator.service.enrollments import certificate_view, enrollment_view
+from navigator.identity import Caller
+from navigator.paging import decode_cursor, encode_cursor, page_of
+from navigator.service.views import certificate_view, enrollment_view, ledger_entry_view
 from navigator.store import accounts, catalog
-from navigator.store.accounts import EnrollmentItem
 
 
 def certificates_of_parent(caller: Caller, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -40,30 +39,15 @@ def ledger(caller: Caller, certificate_id: str, limit: int, cursor: str | None) 
     _owned_certificate(caller, certificate_id)
     entries, last_seq = accounts.ledger_page(certificate_id, limit, after)
     return {
-        "items": [
-            {
-                "entry_id": e.entry_id,
-                "certificate_id": e.certificate_id,
-                "seq": int(e.seq),
-                "type": e.type,
-                "amount_kopecks": int(e.amount_kopecks),
-                "enrollment_id": e.enrollment_id,
-                "month": e.month,
-                "created_at": e.created_at,
-            }
-            for e in entries
-        ],
+        "items": [ledger_entry_view(e) for e in entries],
         "next_cursor": encode_cursor(query, last_seq) if last_seq is not None else None,
     }
 
 
-def _page(
-    index: Any, partition: str, prefix: str, query: dict[str, Any], limit: int, after: Any
-) -> dict[str, Any]:
-    heads, last = accounts.enrollments_page(index, partition, prefix, limit, after)
-    months = accounts.months_of([h.enrollment_id for h in heads])
+def _page(page: accounts.EnrollmentPage, query: dict[str, Any]) -> dict[str, Any]:
+    heads, months, last = page
     return {
-        "items": [enrollment_view(h, months[h.enrollment_id]) for h in heads],
+        "items": [enrollment_view(h, m) for h, m in zip(heads, months, strict=True)],
         "next_cursor": encode_cursor(query, last) if last else None,
     }
 
@@ -71,10 +55,9 @@ def _page(
 def enrollments_of_parent(
     caller: Caller, child_id: str | None, limit: int, cursor: str | None
 ) -> dict[str, Any]:
-    prefix = f"ENR#{child_id}#" if child_id else "ENR#"
     query = {"enrollments": caller.sub, "child_id": child_id}
     after = decode_cursor(cursor, query) if cursor else None
-    return _page(EnrollmentItem.by_owner, f"PARENT#{caller.sub}", prefix, query, limit, after)
+    return _page(accounts.enrollments_of_parent(caller.sub, child_id, limit, after), query)
 
 
 def roster(caller: Caller, program_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -83,4 +66,4 @@ def roster(caller: Caller, program_id: str, limit: int, cursor: str | None) -> d
     program = catalog.get_program(program_id)
     if not caller.is_operator and caller.provider_id != program.provider_id:
         raise Forbidden("This is another provider's program.")
-    return _page(EnrollmentItem.by_program, f"PROGRAM#{program_id}", "ENR#", query, limit, after)
+    return _page(accounts.roster(program_id, limit, after), query)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from navigator.api.auth import Caller
-from navigator.api.cursor import page_of
 from navigator.domain import snils as snils_rules
 from navigator.domain.calendar import now_utc_iso
 from navigator.domain.errors import Forbidden, InvalidInput, StoreUnavailable
+from navigator.identity import Caller
+from navigator.paging import page_of
+from navigator.service.views import child_view
 from navigator.settings import DEV_SNILS_HMAC_KEY, get_settings
 from navigator.store import people as store
 from navigator.store.people import ChildItem
@@ -42,15 +43,6 @@ def snils_key() -> bytes:
             raise StoreUnavailable() from error
         return str(value).encode()
     return DEV_SNILS_HMAC_KEY.encode()
-
-
-def child_view(item: ChildItem) -> dict[str, Any]:
-    return {
-        "child_id": item.child_id,
-        "full_name": item.full_name,
-        "birth_date": item.birth_date,
-        "snils_masked": item.snils_masked,
-    }
 
 
 def check_snils(snils: str) -> None:

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from navigator.api.cursor import page_of
 from navigator.domain.calendar import now_utc_iso
-from navigator.domain.errors import Conflict, StoreUnavailable
+from navigator.domain.errors import Conflict
 from navigator.domain.periods import check_period, overlapping
+from navigator.paging import page_of
+from navigator.service.views import period_view
 from navigator.store import periods as store
-
-WRITE_ATTEMPTS = 5
+from navigator.store.base import retrying
 
 
 def list_periods(limit: int, cursor: str | None) -> dict[str, Any]:
     items, next_cursor = page_of(
         store.read_periods()[1], lambda period: period.period_id, limit, cursor, {"periods": 1}
     )
-    return {"items": [p.view() for p in items], "next_cursor": next_cursor}
+    return {"items": [period_view(p) for p in items], "next_cursor": next_cursor}
 
 
 def put_period(period_id: str, starts_on: str, ends_on: str, nominal: int) -> dict[str, Any]:
@@ -28,7 +28,8 @@ def put_period(period_id: str, starts_on: str, ends_on: str, nominal: int) -> di
         "ends_on": ends_on,
         "nominal_kopecks": nominal,
     }
-    for _ in range(WRITE_ATTEMPTS):
+
+    def attempt() -> dict[str, Any]:
         version, periods = store.read_periods()
         current = next((p for p in periods if p.period_id == period_id), None)
         dates_change = current is not None and (
@@ -38,13 +39,15 @@ def put_period(period_id: str, starts_on: str, ends_on: str, nominal: int) -> di
             raise Conflict(
                 "Certificates exist in this period; its dates can't change.", code="period_in_use"
             )
-        clash = overlapping(period_id, starts_on, ends_on, [p.view() for p in periods])
+        clash = overlapping(period_id, starts_on, ends_on, [period_view(p) for p in periods])
         if clash:
             raise Conflict(
                 "The period overlaps another.", code="period_overlap", details={"periods": clash}
             )
-        period["in_use"] = bool(current and current.in_use)
-        if store.write_period(period, version, now_utc_iso()):
-            period.pop("in_use")
-            return period
-    raise StoreUnavailable("Periods are changing concurrently; please retry.")
+        # Cancelled when another period write came first (or held an item): read again.
+        store.write_period(
+            {**period, "in_use": bool(current and current.in_use)}, version, now_utc_iso()
+        )
+        return period
+
+    return retrying(attempt, what="The periods")

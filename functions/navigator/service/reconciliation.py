@@ -11,25 +11,17 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from navigator.store.accounts import CertificateItem, LedgerItem, MonthItem
-from navigator.store.base import unavailable_on_failure
+from navigator.store import accounts
 from navigator.store.money import TERMS, Movement, apply
 
 
-def _scan(model: Any, condition: Any) -> list[Any]:
-    with unavailable_on_failure():
-        return list(model.scan(condition))
-
-
 def reconcile() -> dict[str, Any]:
-    certificates = _scan(
-        CertificateItem, CertificateItem.pk.startswith("CERT#") & (CertificateItem.sk == "CERT")
-    )
+    certificates = accounts.scan_certificates()
     ledger: dict[str, list[Any]] = defaultdict(list)
-    for entry in _scan(LedgerItem, LedgerItem.sk.startswith("SEQ#")):
+    for entry in accounts.scan_ledger():
         ledger[entry.certificate_id].append(entry)
     pending: dict[str, int] = defaultdict(int)
-    for month in _scan(MonthItem, MonthItem.sk.startswith("M#")):
+    for month in accounts.scan_months():
         if month.status == "pending" and month.certificate_id:
             pending[month.certificate_id] += int(month.certificate_kopecks)
     mismatches = []

@@ -13,7 +13,9 @@ Keys (docs/decisions.md, "Tables and keys"):
 
 from __future__ import annotations
 
+import hashlib
 import zlib
+from collections.abc import Mapping
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
@@ -26,12 +28,22 @@ from pynamodb.indexes import (
 from pynamodb.models import Model
 
 from navigator.domain.errors import NotFound
-from navigator.store.base import TableMeta, register, unavailable_on_failure
+from navigator.store import catalog, people, periods
+from navigator.store.base import (
+    TableMeta,
+    Transaction,
+    read_snapshot,
+    read_together,
+    register,
+    table,
+    unavailable_on_failure,
+)
 
 DUE_SHARDS = 16
 CERT_SK = "CERT"
 ENR_SK = "ENR"
 CP_SK = "CP"
+REGION_CODE = "24"  # Krasnoyarsk krai, the first part of a certificate's number
 
 
 def _int(value: Any) -> Any:
@@ -215,20 +227,221 @@ def child_program_key(child_id: str, program_id: str) -> str:
     return f"CP#{child_id}#{program_id}"
 
 
-def shard_of(enrollment_id: str) -> int:
-    return zlib.crc32(enrollment_id.encode()) % DUE_SHARDS
+def parent_key(parent_sub: str) -> str:
+    return f"PARENT#{parent_sub}"
+
+
+def shard_of(item_id: str) -> int:
+    return zlib.crc32(item_id.encode()) % DUE_SHARDS
+
+
+def _shard(kind: str, month: str, shard: int) -> str:
+    return f"{kind}#{month}#{shard:02d}"
 
 
 def due_key(month: str, enrollment_id: str) -> str:
-    return f"DUE#{month}#{shard_of(enrollment_id):02d}"
+    return _shard("DUE", month, shard_of(enrollment_id))
 
 
 def done_key(month: str, enrollment_id: str) -> str:
-    return f"DONE#{month}#{shard_of(enrollment_id):02d}"
+    return _shard("DONE", month, shard_of(enrollment_id))
 
 
 def end_key(month: str, enrollment_id: str) -> str:
-    return f"END#{month}#{shard_of(enrollment_id):02d}"
+    return _shard("END", month, shard_of(enrollment_id))
+
+
+def period_key(period_id: str, certificate_id: str) -> str:
+    return _shard("PERIOD", period_id, shard_of(certificate_id))
+
+
+def certificate_id_for(child_id: str, period_id: str) -> str:
+    """One certificate per child and period: concurrent first enrollments name the same one."""
+    digest = hashlib.sha256(f"{child_id}|{period_id}".encode()).hexdigest()
+    return f"crt-{digest[:20]}"
+
+
+# -------------------------------------------------------------- constructors
+
+
+def new_certificate(
+    child_id: str, parent_sub: str, period: Mapping[str, Any], created_at: str
+) -> CertificateItem:
+    """The child's certificate of the period, at its nominal, before any movement."""
+    certificate_id = certificate_id_for(child_id, period["period_id"])
+    period_month = period["starts_on"][:7].replace("-", "")
+    return CertificateItem(
+        pk=cert_key(certificate_id),
+        gsi1pk=parent_key(parent_sub),
+        gsi1sk=f"CERT#{period['starts_on']}#{certificate_id}",
+        perpk=period_key(period["period_id"], certificate_id),
+        persk=certificate_id,
+        certificate_id=certificate_id,
+        number=f"{REGION_CODE}-{period_month}-{child_id.upper()[3:]}",
+        child_id=child_id,
+        period_id=period["period_id"],
+        parent_sub=parent_sub,
+        nominal=period["nominal_kopecks"],
+        balance=period["nominal_kopecks"],
+        reserved=0,
+        spent=0,
+        expired=0,
+        seq=0,
+        status="active",
+        valid_from=period["starts_on"],
+        valid_to=period["ends_on"],
+        created_at=created_at,
+    )
+
+
+def new_enrollment(
+    enrollment_id: str,
+    *,
+    child_id: str,
+    parent_sub: str,
+    program_id: str,
+    provider_id: str,
+    certificate_id: str | None,
+    price: int,
+    schedule: list[dict[str, Any]],
+    certificate_total: int,
+    copay_total: int,
+    created_at: str,
+) -> tuple[EnrollmentItem, list[MonthItem]]:
+    """An active enrollment's head and its months (`schedule`: the domain's month entries)."""
+    key = enrollment_key(enrollment_id)
+    last = schedule[-1]["month"]
+    head = EnrollmentItem(
+        pk=key,
+        gsi1pk=parent_key(parent_sub),
+        gsi1sk=f"ENR#{child_id}#{created_at}#{enrollment_id}",
+        gsi2pk=catalog.program_key(program_id),
+        gsi2sk=f"ENR#{created_at}#{enrollment_id}",
+        duepk=end_key(last, enrollment_id),
+        duesk=enrollment_id,
+        enrollment_id=enrollment_id,
+        child_id=child_id,
+        program_id=program_id,
+        provider_id=provider_id,
+        parent_sub=parent_sub,
+        certificate_id=certificate_id,
+        status="active",
+        start_month=schedule[0]["month"],
+        end_month=last,
+        price_per_month_kopecks=price,
+        certificate_total_kopecks=certificate_total,
+        copay_total_kopecks=copay_total,
+        created_at=created_at,
+    )
+    funded = certificate_id is not None
+    months = [
+        MonthItem(
+            pk=key,
+            sk=month_sk(entry["month"]),
+            # Only a certificate-funded month is due: free months are never counted or charged.
+            duepk=due_key(entry["month"], enrollment_id) if funded else None,
+            duesk=enrollment_id if funded else None,
+            enrollment_id=enrollment_id,
+            certificate_id=certificate_id,
+            **entry,
+        )
+        for entry in schedule
+    ]
+    return head, months
+
+
+# -------------------------------------------------------- joining transactions
+
+
+def put_enrollment(tx: Transaction, head: EnrollmentItem, months: list[MonthItem]) -> None:
+    tx.put("enrollment", head, EnrollmentItem.pk.does_not_exist())
+    for month in months:
+        tx.put("month", month, MonthItem.pk.does_not_exist())
+
+
+def hold_child_program(
+    tx: Transaction,
+    child_id: str,
+    program_id: str,
+    seen: ChildProgramItem | None,
+    enrollment_id: str,
+) -> None:
+    """One active enrollment per child and program; the last month read stays as it was."""
+    item = ChildProgramItem(pk=child_program_key(child_id, program_id))
+    if seen is None:
+        condition = ChildProgramItem.pk.does_not_exist()
+    else:
+        condition = ChildProgramItem.active_enrollment_id.does_not_exist()
+        condition &= (
+            ChildProgramItem.last_month == seen.last_month
+            if seen.last_month
+            else ChildProgramItem.last_month.does_not_exist()
+        )
+    tx.update(
+        "child_program", item, [ChildProgramItem.active_enrollment_id.set(enrollment_id)], condition
+    )
+
+
+def end_enrollment(
+    tx: Transaction, head: EnrollmentItem, status: str, last_month: str | None
+) -> None:
+    """Withdrawn or completed: no longer active, the seat freed, the child free to re-enroll
+    (a new contract starts after `last_month`)."""
+    tx.update(
+        "enrollment",
+        head,
+        [
+            EnrollmentItem.status.set(status),
+            EnrollmentItem.duepk.remove(),
+            EnrollmentItem.duesk.remove(),
+        ],
+        EnrollmentItem.status == "active",
+    )
+    item = ChildProgramItem(pk=child_program_key(head.child_id, head.program_id))
+    actions: list[Any] = [ChildProgramItem.active_enrollment_id.remove()]
+    if last_month:
+        actions.append(ChildProgramItem.last_month.set(last_month))
+    tx.update(
+        "child_program",
+        item,
+        actions,
+        ChildProgramItem.active_enrollment_id == head.enrollment_id,
+    )
+    catalog.free_seat(tx, head.program_id)
+
+
+def cancel_month(tx: Transaction, month: MonthItem) -> None:
+    """A pending month is cancelled, and leaves the due shard."""
+    tx.update(
+        "month",
+        month,
+        [MonthItem.status.set("cancelled"), MonthItem.duepk.remove(), MonthItem.duesk.remove()],
+        MonthItem.status == "pending",
+    )
+
+
+def report_completeness(tx: Transaction, month: MonthItem, percent: int) -> None:
+    tx.update(
+        "month", month, [MonthItem.completeness_percent.set(percent)], MonthItem.status == "pending"
+    )
+
+
+def charge_month(tx: Transaction, month: MonthItem, charged: int, pass_id: str) -> None:
+    """A pending month becomes charged by `pass_id`, and moves to the done shard that every
+    later pass recounts."""
+    tx.update(
+        "month",
+        month,
+        [
+            MonthItem.status.set("charged"),
+            MonthItem.charged_kopecks.set(charged),
+            MonthItem.charged_pass.set(pass_id),
+            MonthItem.duepk.set(done_key(month.month, month.enrollment_id)),
+        ],
+        # A report that lands after this read must not be overtaken by a stale percent.
+        (MonthItem.status == "pending")
+        & (MonthItem.completeness_percent == int(month.completeness_percent)),
+    )
 
 
 # --------------------------------------------------------------------- reads
@@ -242,10 +455,76 @@ def get_certificate(certificate_id: str) -> CertificateItem:
             raise NotFound("No such certificate.") from error
 
 
+def enrollment_inputs(
+    child_id: str, program_id: str
+) -> tuple[
+    catalog.ProgramItem | None,
+    catalog.SeatsItem | None,
+    people.ChildItem | None,
+    ChildProgramItem | None,
+]:
+    """What an enrollment's checks read first, in one consistent batch: the program, its
+    seats, the child, and the child's standing in the program (None where absent)."""
+    program, seats, child, child_program = read_together(
+        [
+            (catalog.ProgramItem, catalog.program_key(program_id), catalog.PROGRAM_SK),
+            (catalog.SeatsItem, catalog.program_key(program_id), catalog.SEATS_SK),
+            (people.ChildItem, people.child_key(child_id), people.CHILD_SK),
+            (ChildProgramItem, child_program_key(child_id, program_id), CP_SK),
+        ]
+    )
+    return program, seats, child, child_program
+
+
+EnrollmentSnapshot = tuple[
+    catalog.ProgramItem | None,
+    catalog.SeatsItem | None,
+    people.ChildItem | None,
+    ChildProgramItem | None,
+    int,
+    list[tuple[periods.PeriodItem | None, CertificateItem | None]],
+]
+
+
+def enrollment_snapshot(
+    child_id: str, program_id: str, period_ids: list[str]
+) -> EnrollmentSnapshot:
+    """What enrollment_inputs reads, the periods registry's version, and for each period the
+    period's item and the child's certificate in it: all as they stood at one moment."""
+    wanted: list[tuple[type[Model], str, str]] = [
+        (catalog.ProgramItem, catalog.program_key(program_id), catalog.PROGRAM_SK),
+        (catalog.SeatsItem, catalog.program_key(program_id), catalog.SEATS_SK),
+        (people.ChildItem, people.child_key(child_id), people.CHILD_SK),
+        (ChildProgramItem, child_program_key(child_id, program_id), CP_SK),
+        (periods.PeriodRegistry, periods.REGISTRY_PK, periods.REGISTRY_SK),
+    ]
+    for period_id in period_ids:
+        wanted.append((periods.PeriodItem, periods.PERIODS_PK, period_id))
+        wanted.append((CertificateItem, cert_key(certificate_id_for(child_id, period_id)), CERT_SK))
+    found = read_snapshot(wanted)
+    program, seats, child, child_program, registry = found[:5]
+    pairs = list(zip(found[5::2], found[6::2], strict=True))
+    version = int(registry.version) if registry is not None else 0
+    return program, seats, child, child_program, version, pairs
+
+
+def period_and_certificate(
+    period_id: str, child_id: str
+) -> tuple[periods.PeriodItem | None, CertificateItem | None]:
+    """A period's item and the child's certificate in it, in one consistent batch."""
+    period, certificate = read_together(
+        [
+            (periods.PeriodItem, periods.PERIODS_PK, period_id),
+            (CertificateItem, cert_key(certificate_id_for(child_id, period_id)), CERT_SK),
+        ]
+    )
+    return period, certificate
+
+
 def get_enrollment(enrollment_id: str) -> tuple[EnrollmentItem, list[MonthItem]]:
     """The enrollment and its months, oldest first, read consistently."""
     # One consistent Query of the enrollment's partition holds its head and its months.
-    connection = EnrollmentItem._get_connection()
+    connection = table(EnrollmentItem)
     head: EnrollmentItem | None = None
     months: list[MonthItem] = []
     start_key = None
@@ -273,26 +552,53 @@ def certificates_of_parent(parent_sub: str) -> list[CertificateItem]:
     with unavailable_on_failure():
         return list(
             CertificateItem.by_owner.query(
-                f"PARENT#{parent_sub}", CertificateItem.gsi1sk.startswith("CERT#")
+                parent_key(parent_sub), CertificateItem.gsi1sk.startswith("CERT#")
             )
         )
 
 
-def enrollments_page(
-    index: Any, partition: str, prefix: str, limit: int, after: dict[str, str] | None
-) -> tuple[list[EnrollmentItem], dict[str, str] | None]:
-    """A page of enrollment heads from an index, and the raw key to continue after."""
+EnrollmentPage = tuple[list[EnrollmentItem], list[list[MonthItem]], dict[str, str] | None]
+
+
+def enrollments_of_parent(
+    parent_sub: str, child_id: str | None, limit: int, after: dict[str, str] | None
+) -> EnrollmentPage:
+    """A page of a parent's enrollments (of one child, if given), with their months."""
+    prefix = f"ENR#{child_id}#" if child_id else "ENR#"
+    return _enrollments_page(
+        EnrollmentItem.by_owner, EnrollmentItem.gsi1sk, parent_key(parent_sub), prefix, limit, after
+    )
+
+
+def roster(program_id: str, limit: int, after: dict[str, str] | None) -> EnrollmentPage:
+    """A page of a program's enrollments, oldest first, with their months."""
+    return _enrollments_page(
+        EnrollmentItem.by_program,
+        EnrollmentItem.gsi2sk,
+        catalog.program_key(program_id),
+        "ENR#",
+        limit,
+        after,
+    )
+
+
+def _enrollments_page(
+    index: Any, range_attr: Any, partition: str, prefix: str, limit: int, after: Any
+) -> EnrollmentPage:
+    """A page of enrollment heads from an index, their months, and the raw key to continue."""
     kwargs: dict[str, Any] = {"limit": limit}
     if after:
         kwargs["last_evaluated_key"] = {k: {"S": v} for k, v in after.items()}
-    range_attr = (
-        EnrollmentItem.gsi1sk if index is EnrollmentItem.by_owner else EnrollmentItem.gsi2sk
-    )
     with unavailable_on_failure():
         result = index.query(partition, range_attr.startswith(prefix), **kwargs)
-        items = list(result)
+        heads = list(result)
     last = result.last_evaluated_key
-    return items, ({k: v["S"] for k, v in last.items()} if last else None)
+    months = months_of([head.enrollment_id for head in heads])
+    return (
+        heads,
+        [months[head.enrollment_id] for head in heads],
+        ({k: v["S"] for k, v in last.items()} if last else None),
+    )
 
 
 def months_of(enrollment_ids: list[str]) -> dict[str, list[MonthItem]]:
@@ -328,7 +634,7 @@ def ledger_page(
 def _keys_in(
     index_name: str, partition: str, attribute: str, model: type[Model] = MonthItem
 ) -> list[str]:
-    connection = model._get_connection()
+    connection = table(model)
     out: list[str] = []
     start_key = None
     with unavailable_on_failure():
@@ -342,18 +648,18 @@ def _keys_in(
 
 def due_enrollments(month: str, shard: int) -> list[str]:
     """Enrollments with a pending certificate-funded month `month`, in one due shard."""
-    return _keys_in("due", f"DUE#{month}#{shard:02d}", "duesk")
+    return _keys_in("due", _shard("DUE", month, shard), "duesk")
 
 
 def charged_totals(month: str, shard: int) -> tuple[int, int, int]:
     """(months charged, kopecks charged, kopecks released) of a month, in one due shard."""
-    connection = MonthItem._get_connection()
+    connection = table(MonthItem)
     count = charged = released = 0
     start_key = None
     with unavailable_on_failure():
         while True:
             page = connection.query(
-                f"DONE#{month}#{shard:02d}", index_name="due", exclusive_start_key=start_key
+                _shard("DONE", month, shard), index_name="due", exclusive_start_key=start_key
             )
             for raw in page.get("Items", []):
                 amount = int(raw["certificate_kopecks"]["N"])
@@ -366,13 +672,36 @@ def charged_totals(month: str, shard: int) -> tuple[int, int, int]:
 
 def ending_enrollments(month: str, shard: int) -> list[str]:
     """Active enrollments whose last month is `month`, in one due shard."""
-    return _keys_in("due", f"END#{month}#{shard:02d}", "duesk")
-
-
-def period_key(period_id: str, certificate_id: str) -> str:
-    return f"PERIOD#{period_id}#{shard_of(certificate_id):02d}"
+    return _keys_in("due", _shard("END", month, shard), "duesk")
 
 
 def certificates_of_period(period_id: str, shard: int) -> list[str]:
     """A period's certificates, in one shard of its keys-only index."""
-    return _keys_in("period", f"PERIOD#{period_id}#{shard:02d}", "persk", CertificateItem)
+    return _keys_in("period", _shard("PERIOD", period_id, shard), "persk", CertificateItem)
+
+
+# ------------------------------------------------------------ whole-table reads
+
+
+def scan_certificates() -> list[CertificateItem]:
+    with unavailable_on_failure():
+        return list(
+            CertificateItem.scan(
+                CertificateItem.pk.startswith("CERT#") & (CertificateItem.sk == CERT_SK)
+            )
+        )
+
+
+def scan_ledger() -> list[LedgerItem]:
+    with unavailable_on_failure():
+        return list(LedgerItem.scan(LedgerItem.sk.startswith("SEQ#")))
+
+
+def scan_months() -> list[MonthItem]:
+    with unavailable_on_failure():
+        return list(MonthItem.scan(MonthItem.sk.startswith("M#")))
+
+
+def scan_enrollments() -> list[EnrollmentItem]:
+    with unavailable_on_failure():
+        return list(EnrollmentItem.scan(EnrollmentItem.sk == ENR_SK))

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from functools import lru_cache
+from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.connection import Connection, TableConnection
 from pynamodb.exceptions import PynamoDBException
 from pynamodb.models import Model
 
@@ -15,6 +19,11 @@ from navigator.domain.errors import StoreUnavailable
 from navigator.settings import get_settings
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
+# The one attempt budget of every read-decide-commit loop, and its pause: jittered, doubling
+# from 10 ms, so a crowd on the last seats spreads out (at most ~1.3 s of pauses in all).
+ATTEMPTS = 8
+BACKOFF_SECONDS = 0.01
+T = TypeVar("T")
 
 # At DEBUG, PynamoDB and botocore log whole requests: items with children's names. Whatever
 # level the function runs at, those libraries say only warnings and errors.
@@ -52,6 +61,24 @@ def reset_connections() -> None:
     """Drop cached connections (the endpoint or table names changed, as in tests)."""
     for model in _MODELS:
         model._connection = None
+    _connection.cache_clear()
+
+
+@lru_cache(maxsize=4)
+def _connection(region: str, host: str | None) -> Connection:
+    return Connection(region=region, host=host)
+
+
+def connection() -> Connection:
+    """The process's DynamoDB connection, for transactions and batch reads across tables."""
+    settings = get_settings()
+    return _connection(settings.region, settings.dynamodb_endpoint)
+
+
+def table(model: type[Model]) -> TableConnection:
+    """A model's table connection, for raw queries (the only use of PynamoDB's private getter:
+    it carries the model's key schema, so no DescribeTable is sent)."""
+    return model._get_connection()
 
 
 def cause_code(error: BaseException) -> str | None:
@@ -74,6 +101,39 @@ def unavailable_on_failure() -> Iterator[None]:
         yield
     except (PynamoDBException, ClientError, BotoCoreError) as error:
         raise StoreUnavailable() from error
+
+
+class Contended(StoreUnavailable):
+    """The attempt budget ran out while others kept changing the same items (503, retry)."""
+
+
+def backoff(attempt: int) -> None:
+    """No pause before the first attempt; then a jittered, doubling one."""
+    if attempt:
+        time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**attempt))
+
+
+def retrying(
+    attempt: Callable[[], T],
+    *,
+    retry: Callable[[Cancelled], bool] = lambda cancelled: True,
+    what: str = "The data",
+) -> T:
+    """Run `attempt` (read, decide, commit) until it returns; a Cancelled that `retry` accepts
+    starts it again after a pause, any other propagates; Contended when the budget is spent."""
+    for number in range(ATTEMPTS):
+        backoff(number)
+        try:
+            return attempt()
+        except Cancelled as cancelled:
+            if not retry(cancelled):
+                raise
+    raise Contended(f"{what} kept changing; please retry.")
+
+
+def only_conflicts(cancelled: Cancelled) -> bool:
+    """Retry a transaction another one held; a refusal of a condition is an answer."""
+    return not cancelled.failed
 
 
 class Cancelled(Exception):
@@ -113,14 +173,19 @@ class Transaction:
     def __len__(self) -> int:
         return len(self._ops)
 
-    def commit(self, connection: Any, token: str | None = None) -> None:
-        """`token` (ClientRequestToken) makes a retry of a commit whose answer was lost succeed
-        instead of meeting its own writes' conditions."""
+    def commit(self, token: str | None = None) -> None:
+        """Commit, or raise Cancelled; any other store failure is StoreUnavailable. `token`
+        (ClientRequestToken) makes a retry of a commit whose answer was lost succeed instead of
+        meeting its own writes' conditions."""
+        with unavailable_on_failure():
+            self._commit(token)
+
+    def _commit(self, token: str | None) -> None:
         from pynamodb.exceptions import TransactWriteError
         from pynamodb.transactions import TransactWrite
 
         try:
-            with TransactWrite(connection=connection, client_request_token=token) as tx:
+            with TransactWrite(connection=connection(), client_request_token=token) as tx:
                 for kind, _, args in self._ops:
                     if kind == "check":
                         model_cls, key, condition = args
@@ -151,7 +216,6 @@ class Transaction:
 
 def read_together(wanted: list[tuple[type[Model], str, str]]) -> list[Any]:
     """Several items from any tables in one consistent BatchGetItem; None where absent."""
-    connection = wanted[0][0]._get_connection().connection
     request: dict[str, dict[str, Any]] = {}
     for model, hash_key, range_key in wanted:
         table = model.Meta.table_name
@@ -162,7 +226,7 @@ def read_together(wanted: list[tuple[type[Model], str, str]]) -> list[Any]:
     found: dict[tuple[str, str, str], dict[str, Any]] = {}
     with unavailable_on_failure():
         while request:
-            client: Any = connection.client
+            client: Any = connection().client
             response = client.batch_get_item(RequestItems=request)
             for table, items in response.get("Responses", {}).items():
                 for raw in items:
@@ -173,3 +237,30 @@ def read_together(wanted: list[tuple[type[Model], str, str]]) -> list[Any]:
         raw = found.get((model.Meta.table_name, hash_key, range_key))
         out.append(model.from_raw_data(raw) if raw is not None else None)
     return out
+
+
+def read_snapshot(wanted: list[tuple[type[Model], str, str]]) -> list[Any]:
+    """Several items as they all stood at one moment (TransactGetItems, at most 100); None
+    where absent. Cancelled (a conflict) when a transaction was writing one of them."""
+    items = [
+        {
+            "Get": {
+                "TableName": model.Meta.table_name,
+                "Key": {"pk": {"S": hash_key}, "sk": {"S": range_key}},
+            }
+        }
+        for model, hash_key, range_key in wanted
+    ]
+    client: Any = connection().client
+    try:
+        response = client.transact_get_items(TransactItems=items)
+    except ClientError as error:
+        if cause_code(error) == "TransactionCanceledException":
+            raise Cancelled(set(), conflicted=True) from error
+        raise StoreUnavailable() from error
+    except BotoCoreError as error:
+        raise StoreUnavailable() from error
+    return [
+        model.from_raw_data(answer["Item"]) if answer.get("Item") else None
+        for (model, _, _), answer in zip(wanted, response["Responses"], strict=True)
+    ]

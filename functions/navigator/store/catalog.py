@@ -12,12 +12,12 @@ from pynamodb.models import Model
 
 from navigator.domain.errors import Conflict, NotFound
 from navigator.store.base import (
-    Cancelled,
     TableMeta,
     Transaction,
     is_condition_failure,
     read_together,
     register,
+    table,
     unavailable_on_failure,
 )
 
@@ -57,14 +57,6 @@ class ProviderItem(Model):
     inn = UnicodeAttribute()
     municipality = UnicodeAttribute()
     created_at = UnicodeAttribute()
-
-    def view(self) -> dict[str, Any]:
-        return {
-            "provider_id": self.provider_id,
-            "name": self.name,
-            "inn": self.inn,
-            "municipality": self.municipality,
-        }
 
 
 @register
@@ -140,8 +132,12 @@ def provider_key(provider_id: str) -> str:
     return f"PROVIDER#{provider_id}"
 
 
+def feed_partition(shard: int) -> str:
+    return f"CHG#{shard}"
+
+
 def feed_shard(program_id: str) -> str:
-    return f"CHG#{zlib.crc32(program_id.encode()) % FEED_SHARDS}"
+    return feed_partition(zlib.crc32(program_id.encode()) % FEED_SHARDS)
 
 
 def feed_position(program_id: str) -> str:
@@ -152,15 +148,19 @@ def feed_position(program_id: str) -> str:
 # ---------------------------------------------------------------- providers
 
 
-def create_provider(provider: dict[str, Any], created_at: str) -> dict[str, Any]:
-    item = ProviderItem(pk=provider_key(provider["provider_id"]), created_at=created_at, **provider)
+def new_provider(provider: dict[str, Any], created_at: str) -> ProviderItem:
+    return ProviderItem(pk=provider_key(provider["provider_id"]), created_at=created_at, **provider)
+
+
+def create_provider(provider: dict[str, Any], created_at: str) -> ProviderItem:
+    item = new_provider(provider, created_at)
     try:
         item.save(condition=ProviderItem.pk.does_not_exist())
     except Exception as error:
         if is_condition_failure(error):
             raise Conflict("This provider_id is taken.", code="provider_exists") from error
         raise
-    return item.view()
+    return item
 
 
 def get_provider(provider_id: str) -> ProviderItem:
@@ -174,8 +174,8 @@ def get_provider(provider_id: str) -> ProviderItem:
 # ----------------------------------------------------------------- programs
 
 
-def put_new_program(program: dict[str, Any], now: str) -> ProgramItem:
-    """The program and its seat counter, together."""
+def new_program(program: dict[str, Any], now: str, taken: int = 0) -> tuple[ProgramItem, SeatsItem]:
+    """A program's item and its seat counter (``taken`` seats already held, all active)."""
     program_id = program["program_id"]
     fields = {k: v for k, v in program.items() if k not in ("seats_taken", "seats_left")}
     item = ProgramItem(
@@ -193,23 +193,24 @@ def put_new_program(program: dict[str, Any], now: str) -> ProgramItem:
         pk=program_key(program_id),
         program_id=program_id,
         capacity=program["capacity"],
-        taken=0,
-        active=0,
+        taken=taken,
+        active=taken,
         version=1,
         program_version=1,
         chgpk=feed_shard(program_id),
         chgsk=feed_position(program_id),
     )
+    return item, seats
+
+
+def put_new_program(program: dict[str, Any], now: str) -> ProgramItem:
+    """The program and its seat counter, together."""
+    item, seats = new_program(program, now)
     tx = Transaction()
     tx.put("program", item, ProgramItem.pk.does_not_exist())
     tx.put("seats", seats, SeatsItem.pk.does_not_exist())
-    with unavailable_on_failure():
-        tx.commit(_connection())
+    tx.commit()
     return item
-
-
-def _connection() -> Any:
-    return ProgramItem._get_connection().connection
 
 
 def get_program(program_id: str) -> ProgramItem:
@@ -255,8 +256,8 @@ def program_data(program: ProgramItem, seats: SeatsItem | None) -> dict[str, Any
 
 def update_program(
     item: ProgramItem, seats: SeatsItem, changes: dict[str, Any], frozen: bool, now: str
-) -> bool:
-    """Apply `changes` if nobody changed the program since it was read; False if someone did.
+) -> None:
+    """Apply `changes` if nobody changed the program since it was read; else Cancelled.
 
     The seat counter is part of the same transaction: a new capacity is conditioned on the
     seats taken, and a change of the frozen fields on there being no active enrollment, so an
@@ -282,12 +283,7 @@ def update_program(
     if frozen:
         seat_condition &= SeatsItem.active == 0
     tx.update("seats", seats, seat_actions, seat_condition)
-    try:
-        with unavailable_on_failure():
-            tx.commit(_connection())
-    except Cancelled:
-        return False
-    return True
+    tx.commit()
 
 
 def take_seat(tx: Transaction, seats: SeatsItem, program_version: int) -> None:
@@ -342,16 +338,22 @@ def provider_programs_page(
     return items, next_after
 
 
+def scan_seats() -> list[SeatsItem]:
+    """Every program's seat counter (a whole-table read: checks and tools, not requests)."""
+    with unavailable_on_failure():
+        return list(SeatsItem.scan(SeatsItem.sk == SEATS_SK))
+
+
 def changed_items(shard: int, after: str | None) -> list[ProgramItem | SeatsItem]:
     """Every program and seat counter of a feed shard changed after `after` (all when None)."""
     condition = ProgramItem.chgsk > after if after else None
     out: list[ProgramItem | SeatsItem] = []
     start_key = None
-    connection = ProgramItem._get_connection()
+    connection = table(ProgramItem)
     with unavailable_on_failure():
         while True:
             page = connection.query(
-                f"CHG#{shard}",
+                feed_partition(shard),
                 range_key_condition=condition,
                 index_name="changes",
                 exclusive_start_key=start_key,

@@ -34,23 +34,27 @@ class Movement:
     month: str | None = None
 
 
+def ledger_entry(certificate_id: str, seq: int, movement: Movement, now: str) -> LedgerItem:
+    """The certificate's entry number `seq`, recording `movement`."""
+    return LedgerItem(
+        pk=cert_key(certificate_id),
+        sk=ledger_sk(seq),
+        entry_id=f"le-{uuid.uuid4().hex[:16]}",
+        certificate_id=certificate_id,
+        seq=seq,
+        type=movement.type,
+        amount_kopecks=movement.amount,
+        enrollment_id=movement.enrollment_id,
+        month=movement.month,
+        created_at=now,
+    )
+
+
 def _entries(
     tx: Transaction, certificate_id: str, first_seq: int, movements: list[Movement], now: str
 ) -> None:
     for offset, movement in enumerate(movements):
-        seq = first_seq + offset
-        entry = LedgerItem(
-            pk=cert_key(certificate_id),
-            sk=ledger_sk(seq),
-            entry_id=f"le-{uuid.uuid4().hex[:16]}",
-            certificate_id=certificate_id,
-            seq=seq,
-            type=movement.type,
-            amount_kopecks=movement.amount,
-            enrollment_id=movement.enrollment_id,
-            month=movement.month,
-            created_at=now,
-        )
+        entry = ledger_entry(certificate_id, first_seq + offset, movement, now)
         tx.put("ledger", entry, LedgerItem.sk.does_not_exist())
 
 

@@ -5,24 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from navigator.domain.errors import Conflict, NotFound, StoreUnavailable
+from navigator.domain.errors import Conflict, NotFound
 from navigator.store.base import (
     Cancelled,
     TableMeta,
     Transaction,
     register,
+    retrying,
     unavailable_on_failure,
 )
 
 CHILD_SK = "CHILD"
 SNILS_SK = "SNILS"
-# A new id is drawn when the random child id is taken; a transaction conflict (a concurrent
-# transaction on the same items, in AWS) is retried too, and then usually finds the SNILS taken.
-REGISTER_ATTEMPTS = 4
 
 
 class ParentChildren(GlobalSecondaryIndex["ChildItem"]):
@@ -77,6 +74,30 @@ def snils_key(snils_hmac: str) -> str:
     return f"SNILS#{snils_hmac}"
 
 
+def new_child(
+    child_id: str,
+    parent_sub: str,
+    full_name: str,
+    birth_date: str,
+    snils_hmac: str,
+    snils_masked: str,
+    created_at: str,
+) -> tuple[ChildItem, SnilsItem]:
+    """A child's item, listed under its parent, and the item that holds its SNILS."""
+    child = ChildItem(
+        pk=child_key(child_id),
+        gsi1pk=parent_key(parent_sub),
+        gsi1sk=f"CHILD#{created_at}#{child_id}",
+        child_id=child_id,
+        parent_sub=parent_sub,
+        full_name=full_name,
+        birth_date=birth_date,
+        snils_masked=snils_masked,
+        created_at=created_at,
+    )
+    return child, SnilsItem(pk=snils_key(snils_hmac), child_id=child_id)
+
+
 def register_child(
     new_id: Callable[[], str],
     parent_sub: str,
@@ -88,46 +109,31 @@ def register_child(
 ) -> ChildItem:
     """Write the child and its SNILS item in one transaction, each only if absent.
 
-    The SNILS taken: Conflict(child_already_registered). The drawn id taken: another id.
+    The SNILS taken: Conflict(child_already_registered). The drawn id taken, or a concurrent
+    transaction on the same items (in AWS): another attempt, which then usually finds the
+    SNILS taken.
     """
-    for _ in range(REGISTER_ATTEMPTS):
-        child_id = new_id()
-        child = ChildItem(
-            pk=child_key(child_id),
-            gsi1pk=parent_key(parent_sub),
-            gsi1sk=f"CHILD#{created_at}#{child_id}",
-            child_id=child_id,
-            parent_sub=parent_sub,
-            full_name=full_name,
-            birth_date=birth_date,
-            snils_masked=snils_masked,
-            created_at=created_at,
+
+    def attempt() -> ChildItem:
+        child, snils = new_child(
+            new_id(), parent_sub, full_name, birth_date, snils_hmac, snils_masked, created_at
         )
-        uniqueness = SnilsItem(pk=snils_key(snils_hmac), child_id=child_id)
-        if _write_both(uniqueness, child):
-            return child
-    raise StoreUnavailable()
+        tx = Transaction()
+        tx.put("snils", snils, SnilsItem.pk.does_not_exist())
+        tx.put("child", child, ChildItem.pk.does_not_exist())
+        tx.commit()
+        return child
 
-
-def _write_both(uniqueness: SnilsItem, child: ChildItem) -> bool:
-    """True if written; False if worth another attempt; Conflict if the SNILS is taken."""
-    tx = Transaction()
-    tx.put("snils", uniqueness, SnilsItem.pk.does_not_exist())
-    tx.put("child", child, ChildItem.pk.does_not_exist())
     try:
-        with unavailable_on_failure():
-            tx.commit(_connection())
+        return retrying(attempt, retry=_not_the_snils, what="The registration")
     except Cancelled as cancelled:
-        if "snils" in cancelled.failed:
-            raise Conflict(
-                "This child is already registered.", code="child_already_registered"
-            ) from cancelled
-        return False  # the drawn id was taken, or another transaction held an item
-    return True
+        raise Conflict(
+            "This child is already registered.", code="child_already_registered"
+        ) from cancelled
 
 
-def _connection() -> Connection:
-    return ChildItem._get_connection().connection
+def _not_the_snils(cancelled: Cancelled) -> bool:
+    return "snils" not in cancelled.failed
 
 
 def get_child(child_id: str) -> ChildItem:

@@ -9,7 +9,6 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 
 from navigator.store.base import (
-    Cancelled,
     TableMeta,
     Transaction,
     register,
@@ -34,14 +33,6 @@ class PeriodItem(Model):
     nominal_kopecks = NumberAttribute()
     in_use = BooleanAttribute(default=False)
     updated_at = UnicodeAttribute()
-
-    def view(self) -> dict[str, Any]:
-        return {
-            "period_id": self.period_id,
-            "starts_on": self.starts_on,
-            "ends_on": self.ends_on,
-            "nominal_kopecks": int(self.nominal_kopecks),
-        }
 
 
 @register
@@ -69,8 +60,8 @@ def read_periods() -> tuple[int, list[PeriodItem]]:
     return version, sorted(periods, key=lambda p: p.starts_on)
 
 
-def write_period(period: dict[str, Any], registry_version: int, now: str) -> bool:
-    """Put the period if no period changed since `registry_version` was read; else False."""
+def write_period(period: dict[str, Any], registry_version: int, now: str) -> None:
+    """Put the period if no period changed since `registry_version` was read; else Cancelled."""
     registry = PeriodRegistry(version=registry_version)
     item = PeriodItem(sk=period["period_id"], updated_at=now, **period)
     registry_condition: Condition
@@ -93,12 +84,7 @@ def write_period(period: dict[str, Any], registry_version: int, now: str) -> boo
         registry_condition,
     )
     tx.put("period", item, item_condition)
-    try:
-        with unavailable_on_failure():
-            tx.commit(PeriodItem._get_connection().connection)
-    except Cancelled:
-        return False  # another write came first (or held an item): read again
-    return True
+    tx.commit()
 
 
 def mark_in_use(tx: Transaction, period: dict[str, Any]) -> None:

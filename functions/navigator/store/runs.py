@@ -8,24 +8,21 @@ batch   RUN#{month} / PASS#{pass}#B#{n}    written once per batch: its counts ar
 
 from __future__ import annotations
 
-import random
-import time
-from typing import Any
-
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
-from navigator.domain.errors import NotFound, StoreUnavailable
+from navigator.domain.errors import NotFound
 from navigator.store.base import (
     Cancelled,
     TableMeta,
     Transaction,
+    only_conflicts,
     register,
+    retrying,
     unavailable_on_failure,
 )
 
 RUN_SK = "RUN"
-CONFLICT_ATTEMPTS = 10
 COUNTERS = (
     "charged_count",
     "charged_kopecks",
@@ -57,20 +54,6 @@ class RunItem(Model):
     done_batches = NumberAttribute(default=0)
     updated_at = UnicodeAttribute(null=True)  # the pass's last sign of life
 
-    def view(self) -> dict[str, Any]:
-        return {
-            "month": self.month,
-            "status": self.status,
-            "due_count": int(self.due_count),
-            "charged_count": int(self.charged_count),
-            "already_charged_count": int(self.already_charged_count),
-            "failed_count": int(self.failed_count),
-            "charged_kopecks": int(self.charged_kopecks),
-            "released_kopecks": int(self.released_kopecks),
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-        }
-
 
 @register
 class BatchReportItem(Model):
@@ -89,10 +72,6 @@ class BatchReportItem(Model):
 
 def run_key(month: str) -> str:
     return f"RUN#{month}"
-
-
-def _connection() -> Any:
-    return RunItem._get_connection().connection
 
 
 def find_run(month: str) -> RunItem | None:
@@ -139,8 +118,7 @@ def start_pass(month: str, pass_id: str, now: str, previous: RunItem | None) -> 
     tx = Transaction()
     tx.update("run", item, actions, condition)
     try:
-        with unavailable_on_failure():
-            tx.commit(_connection())
+        tx.commit()
     except Cancelled:
         return False
     return True
@@ -191,16 +169,11 @@ def record_batch(month: str, pass_id: str, batch: int, counts: dict[str, int], n
 def _commit_unless_refused(tx: Transaction) -> bool:
     """True if committed; False if a condition refused it. Fifty workers write the one run
     item, so a transaction conflict with another is retried, never taken for a refusal."""
-    for attempt in range(CONFLICT_ATTEMPTS):
-        try:
-            with unavailable_on_failure():
-                tx.commit(_connection())
-            return True
-        except Cancelled as cancelled:
-            if cancelled.failed:
-                return False
-            time.sleep(random.uniform(0, 0.02 * 2**attempt))
-    raise StoreUnavailable("The run's report is contended; the batch will be retried.")
+    try:
+        retrying(tx.commit, retry=only_conflicts, what="The run's report")
+    except Cancelled:
+        return False
+    return True
 
 
 def complete_if_done(month: str, pass_id: str, now: str) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 
 from navigator.domain.snils import control_number
 from navigator.settings import reset_settings
-from tests.conftest import OPERATOR, PARENT, program_body, provider, request
+from tests.support.api import OPERATOR, PARENT, program_body, provider, request
 
 NOMINAL = 3_000_000
 _serial = itertools.count(100_000_001)

@@ -11,17 +11,16 @@ from __future__ import annotations
 from collections import defaultdict
 
 from navigator.service.reconciliation import reconcile
-from navigator.store.accounts import EnrollmentItem
-from navigator.store.catalog import SeatsItem
+from navigator.store import accounts, catalog
 
 
 def seat_problems() -> list[str]:
     active: dict[str, int] = defaultdict(int)
-    for head in EnrollmentItem.scan(EnrollmentItem.sk == "ENR"):
+    for head in accounts.scan_enrollments():
         if head.status == "active":
             active[head.program_id] += 1
     out = []
-    for seats in SeatsItem.scan(SeatsItem.sk == "SEATS"):
+    for seats in catalog.scan_seats():
         taken, cap = int(seats.taken), int(seats.capacity)
         if taken != active[seats.program_id] or int(seats.active) != taken or taken > cap:
             out.append(

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.local_stack import http
+from tests.support.local_stack import http
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
