@@ -29,6 +29,7 @@ import copy
 import heapq
 import itertools
 import time
+import weakref
 from decimal import Decimal
 from typing import Any
 
@@ -52,6 +53,7 @@ _MOTO_UPDATE_ITEM = DynamoDBBackend.update_item
 _MOTO_UPDATE_GLOBAL_INDEXES = DynamoDBBackend.update_table_global_indexes
 
 _STATE = "_navigator_ordered"
+_LAGGING: weakref.WeakSet[_Index] = weakref.WeakSet()  # indexes that have queued changes
 
 
 class _Top:
@@ -151,6 +153,7 @@ class _Index:
         self.last_due[primary] = due
         snapshot = copy.deepcopy(item) if new_key is not None else None
         heapq.heappush(self.pending, (due, next(self._seq), primary, new_key, snapshot))
+        _LAGGING.add(self)
 
     def apply(self, primary: tuple[Any, Any], new_key: tuple[Any, ...] | None, value: Any) -> None:
         old_key = self.by_primary.pop(primary, None)
@@ -510,6 +513,13 @@ def _scan(
         keys = iter(mapping)
     page, more = _read_page(source, keys, limit, segments)
     return _finish(self, page, more, index_name, filter_expression, projection_expression)
+
+
+def settle(timeout: float = 10.0) -> None:
+    """Wait until every index change queued so far is due, as a reader of what the API lets lag
+    (GET /programs: 10 s) waits on AWS. The lag stays on: later writes lag again."""
+    due = max((entry[0] for index in list(_LAGGING) for entry in index.pending), default=0.0)
+    time.sleep(min(timeout, max(0.0, due - time.monotonic())))
 
 
 def install() -> None:

@@ -49,8 +49,8 @@ def enrollment_items(
 ) -> tuple[list[Any], dict[str, Any]]:
     """One enrollment's items, built by the store's own constructors as an enrollment builds
     them (head, only the month due in MONTH, its certificate at seq 2 with the issue and
-    reserve entries), and what the debit bench's floor needs. Child, parent and program
-    default to ones derived from ``tag`` and ``i``."""
+    reserve entries, the items that list both), and what the debit bench's floor needs.
+    Child, parent and program default to ones derived from ``tag`` and ``i``."""
     from navigator.store import accounts, money
     from navigator.store.money import Movement
 
@@ -95,12 +95,21 @@ def enrollment_items(
     ledger = [
         money.ledger_entry(certificate_id, seq, move, now) for seq, move in enumerate(moves, 1)
     ]
+    models = [
+        head,
+        *months,
+        *accounts.listings(head),
+        certificate,
+        *ledger,
+        *accounts.listings(certificate),
+    ]
     spec = {
         "enrollment_id": enrollment_id,
         "certificate_id": certificate_id,
         "program_id": program_id,
+        "items": len(models),
     }
-    return [head, *months, certificate, *ledger], spec
+    return models, spec
 
 
 def _program_items(
@@ -122,7 +131,7 @@ def _program_items(
         capacity=max(template["capacity"], taken),
     )
     program, seats = catalog.new_program(fields, SEEDED_AT, taken=taken)
-    return [program, seats]
+    return [program, seats, *catalog.listings(program)]
 
 
 def _child_ids(i: int) -> tuple[str, str]:
@@ -142,7 +151,7 @@ def _child_items(i: int) -> list[Any]:
         snils_masked=f"***-***-{i % 1000:03d} {i % 100:02d}",
         created_at=SEEDED_AT,
     )
-    return [child, snils]
+    return [child, snils, *people.listings(child)]
 
 
 def region_items(kind: str, i: int, sizes: dict[str, int], demo: dict[str, Any]) -> list[Any]:

@@ -1,4 +1,10 @@
-"""The people table: children, and the SNILS uniqueness items (keyed by an HMAC, never in clear)."""
+"""The people table: children, and the SNILS uniqueness items (keyed by an HMAC, never in clear).
+
+A parent's children are listed by items in the parent's own partition (PARENT#{sub} /
+CHILD#{created}#{child_id}), written in the child's registration transaction: a consistent
+Query of that partition answers every registration that has answered, which the `gsi1`
+index, eventually consistent, does not.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ from navigator.store.base import (
     Cancelled,
     TableMeta,
     Transaction,
+    listed_ids,
+    read_together,
     register,
     retrying,
     unavailable_on_failure,
@@ -62,6 +70,18 @@ class SnilsItem(Model):
     child_id = UnicodeAttribute()
 
 
+@register
+class ChildListing(Model):
+    """A child's place in its parent's list: the parent's partition, the list's order."""
+
+    class Meta(metaclass=TableMeta):
+        settings_field = "people_table"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    listed_id = UnicodeAttribute()
+
+
 def child_key(child_id: str) -> str:
     return f"CHILD#{child_id}"
 
@@ -98,6 +118,11 @@ def new_child(
     return child, SnilsItem(pk=snils_key(snils_hmac), child_id=child_id)
 
 
+def listings(child: ChildItem) -> list[ChildListing]:
+    """The items that list a new child: one, under its parent."""
+    return [ChildListing(pk=child.gsi1pk, sk=child.gsi1sk, listed_id=child.child_id)]
+
+
 def register_child(
     new_id: Callable[[], str],
     parent_sub: str,
@@ -121,6 +146,8 @@ def register_child(
         tx = Transaction()
         tx.put("snils", snils, SnilsItem.pk.does_not_exist())
         tx.put("child", child, ChildItem.pk.does_not_exist())
+        for listing in listings(child):
+            tx.put("listing", listing)
         tx.commit()
         return child
 
@@ -145,6 +172,8 @@ def get_child(child_id: str) -> ChildItem:
 
 
 def children_of(parent_sub: str) -> list[ChildItem]:
-    """A parent's children, oldest registration first (every page of the index)."""
-    with unavailable_on_failure():
-        return list(ChildItem.parent_children.query(parent_key(parent_sub)))
+    """A parent's children, oldest registration first, as every answered registration left
+    them (a consistent read of the parent's list, then of the children)."""
+    ids, _ = listed_ids(ChildListing, parent_key(parent_sub), "CHILD#")
+    found = read_together([(ChildItem, child_key(i), CHILD_SK) for i in ids])
+    return [child for child in found if child is not None]
