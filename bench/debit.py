@@ -6,7 +6,8 @@ the template's tables), each size N runs in a fresh child process:
 1. builds 2N funded enrollment-months for one closed month with BatchWriteItem, in the item
    shapes the enrollment code writes (enrollment head, the charged month's item in the
    `due` index, one certificate per enrollment at seq 2 with its issue and reserve ledger
-   entries, a seats item per program); half are for the debit, half for the floor;
+   entries, the items that list the enrollment and the certificate, a seats item per
+   program); half are for the debit, half for the floor;
 2. checks reconcile() (timed);
 3. "the floor": for the floor's N items, one bare conditional TransactWriteItems per item
    issued directly with boto3 (the month pending -> charged, the certificate under its seq,
@@ -31,7 +32,6 @@ per-item requests and units and the assumptions printed with it.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -46,17 +46,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
-MONTH = "2026-09"
 TODAY = "2026-10-05"  # the month is closed
-END_MONTH = "2027-05"  # later than MONTH: no enrollment completes, the charges are pure
-PERIOD: dict[str, Any] = {
-    "period_id": "y2026",
-    "starts_on": "2026-09-01",
-    "ends_on": "2027-08-31",
-    "nominal_kopecks": 3_000_000,
-}
-AMOUNT = 200_000  # the month's certificate amount
-PER_PROGRAM = 25  # enrollments per program (seats item capacity 30)
 WRITE_BATCH = 25  # BatchWriteItem's limit
 
 ENV = {
@@ -76,33 +66,18 @@ ENV = {
 # Before any navigator import: Powertools reads the metrics namespace when Metrics() is built.
 os.environ.update(ENV)
 
+from infra.local.seed import (  # noqa: E402
+    AMOUNT,
+    END_MONTH,
+    MONTH,
+    PERIOD,
+)
+from infra.local.seed import enrollment_items as _items  # noqa: E402
+
 # ============================================================ one size, in a child process
 
 
-def _partition_query() -> None:
-    """Bench-only: moto's base-table Query iterates the whole table to find one partition
-    (moto 5.2.5, models/table.py), which makes every charge O(table). With --engine
-    partition, a base-table Query iterates only its partition's items; nothing else changes.
-    """
-    from moto.dynamodb.models.table import Table
-
-    original = Table.query
-
-    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
-        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
-        if index_name or hash_key is None or not self.range_key_attr:
-            return original(self, hash_key, *args, **kwargs)
-        partition = self.items.get(hash_key) or {}
-        self.all_items = lambda: iter(list(partition.values()))
-        try:
-            return original(self, hash_key, *args, **kwargs)
-        finally:
-            del self.all_items
-
-    Table.query = query  # type: ignore[method-assign]
-
-
-def _setup(engine: str = "moto") -> tuple[Any, Any]:
+def _setup(engine: str = "embedded") -> tuple[Any, Any]:
     for key in ("DYNAMODB_ENDPOINT", "DEBIT_QUEUE_URL", "DEBIT_DISPATCHER_FUNCTION"):
         os.environ.pop(key, None)
     import warnings
@@ -111,71 +86,11 @@ def _setup(engine: str = "moto") -> tuple[Any, Any]:
     from infra.local.dynamodb import EmbeddedDynamoDB
     from infra.local.stack import dynamodb_client, ensure_tables, use_endpoint
 
-    if engine == "partition":
-        _partition_query()
     server = EmbeddedDynamoDB()
     use_endpoint(server.start())
     os.environ["DEBIT_DISPATCH_BACKGROUND"] = ""  # the pass runs in this process anyway
     ensure_tables()
     return server, dynamodb_client()
-
-
-def _hex(tag: str, i: int, what: str) -> str:
-    return hashlib.blake2b(f"{tag}|{i}|{what}".encode(), digest_size=8).hexdigest()
-
-
-def _items(tag: str, i: int, percent: int, now: str) -> tuple[list[Any], dict[str, Any]]:
-    """One enrollment's items, built by the store's own constructors as an enrollment builds
-    them (only the charged month of the schedule), and what the floor needs."""
-    from navigator.store import accounts, money
-    from navigator.store.money import Movement
-
-    enrollment_id = f"enr-{_hex(tag, i, 'enr')}"
-    child_id = f"chd-{_hex(tag, i, 'child')}"
-    parent_sub = f"parent-{_hex(tag, i, 'parent')}"
-    program_id = f"prg-{tag}-{i // PER_PROGRAM:06d}"
-    certificate = accounts.new_certificate(child_id, parent_sub, PERIOD, now)
-    certificate_id = certificate.certificate_id
-    head, months = accounts.new_enrollment(
-        enrollment_id,
-        child_id=child_id,
-        parent_sub=parent_sub,
-        program_id=program_id,
-        provider_id="p1",
-        certificate_id=certificate_id,
-        price=AMOUNT,
-        schedule=[
-            {
-                "month": MONTH,
-                "certificate_kopecks": AMOUNT,
-                "copay_kopecks": 0,
-                "completeness_percent": percent,
-                "status": "pending",
-                "charged_kopecks": 0,
-            }
-        ],
-        certificate_total=AMOUNT,
-        copay_total=0,
-        created_at=now,
-    )
-    head.end_month = END_MONTH
-    head.duepk = accounts.end_key(END_MONTH, enrollment_id)
-    moves = [
-        Movement("issue", PERIOD["nominal_kopecks"]),
-        Movement("reserve", AMOUNT, enrollment_id),
-    ]
-    for term, value in money.apply({t: 0 for t in money.TERMS}, moves).items():
-        setattr(certificate, term, value)
-    certificate.seq = len(moves)
-    ledger = [
-        money.ledger_entry(certificate_id, seq, move, now) for seq, move in enumerate(moves, 1)
-    ]
-    spec = {
-        "enrollment_id": enrollment_id,
-        "certificate_id": certificate_id,
-        "program_id": program_id,
-    }
-    return [head, *months, certificate, *ledger], spec
 
 
 def _batch_write(client: Any, table: str, items: list[dict[str, Any]]) -> int:
@@ -405,7 +320,7 @@ def one(
     specs = build(client, "d", n, percent)
     floor_specs = build(client, "f", n, percent) if with_floor else []
     out["build_seconds"] = time.perf_counter() - began
-    out["items_built"] = (len(specs) + len(floor_specs)) * 5
+    out["items_built"] = sum(spec["items"] for spec in specs + floor_specs)
     out["reconcile_before"] = _reconcile(sample, specs + floor_specs)
     _log(f"n={n} built in {out['build_seconds']:.1f}s; reconcile before: {out['reconcile_before']}")
 
@@ -638,9 +553,7 @@ def _fmt_ops(figures: dict[str, Any]) -> str:
 
 def render(results: list[dict[str, Any]], variants: list[dict[str, Any]], command: str) -> str:
     results = [r for r in results if r["n"]]
-    base = max(
-        results, key=lambda r: (r["engine"] == "partition", r["n"])
-    )  # the model's per-item figures: the largest run
+    base = max(results, key=lambda r: r["n"])  # the model's per-item figures: the largest run
     base["debit"]["n_items"] = base["n"]
     v60 = next((v["debit"] for v in variants if v["percent"] == 60), None)
     m = model(base["debit"], v60)
@@ -676,7 +589,7 @@ def render(results: list[dict[str, Any]], variants: list[dict[str, Any]], comman
             f"{f['seconds']:.1f} | {f['items_per_second']:.0f} | "
             f"{ratio:.2f}x | {rep['charged_count']:,} | {rep['failed_count']} | {rep['status']} |"
         )
-    for engine in ("moto", "partition"):
+    for engine in ("moto", "partition", "embedded"):
         runs_ = sorted((r for r in results if r["engine"] == engine), key=lambda r: r["n"])
         if len(runs_) >= 2:
             a, b = runs_[0], runs_[-1]
@@ -779,9 +692,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,30000")
     parser.add_argument(
         "--engine",
-        choices=("moto", "partition"),
-        default="moto",
-        help="partition: a bench-only fix of moto's O(table) base-table Query",
+        choices=("embedded",),
+        default="embedded",
+        help="the embedded DynamoDB with its ordered storage (the one engine since issue 16)",
     )
     parser.add_argument("--variants", type=int, default=0, help="probe runs at 100 %% and 60 %%")
     parser.add_argument("--sample", type=int, default=0, help="reconcile a sample, not all")

@@ -1,6 +1,13 @@
-"""TransactWriteItems cost against the embedded DynamoDB, by table size, patched vs moto's own.
+"""The embedded DynamoDB's cost by table size: Query (ordered storage vs moto's own) and
+TransactWriteItems (item backup vs moto's table deep-copy).
 
-Run from the repository root:  .venv/bin/python bench/engine.py
+Run from the repository root:  .venv/bin/python bench/engine.py [--query-only]
+
+Query: the median client-side latency of a Query reading one partition of 10 items, on the
+base table and on a global secondary index, with 1,000 and 200,000 items in the table. The
+items are loaded straight into moto's backend (Table.put_item, the path BatchWriteItem takes,
+so the ordered maps are maintained as in service); the Queries go over HTTP. moto's own
+Query is measured beside it, on the same tables, with fewer runs at 200,000 items.
 
 Each figure is the median client-side latency (boto3 call, HTTP on loopback included) of one
 4-item conditional TransactWriteItems. "commit" succeeds; "cancel" fails its last
@@ -37,18 +44,7 @@ def _key(pk: str) -> dict[str, Any]:
 
 
 def _create_and_load(ddb: Any, table: str, size: int) -> None:
-    ddb.create_table(
-        TableName=table,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    _create_indexed(ddb, table)  # these items carry no index keys: the index stays empty
     for start in range(0, size, 25):
         batch = [
             {
@@ -130,6 +126,108 @@ def _measure(ddb: Any, table: str, implementation: str, size: int) -> dict[str, 
     }
 
 
+QUERY_SIZES = (1_000, 200_000)
+QUERY_RUNS = {"ordered": 200, "moto": 5}
+PARTITION = 10  # items per base-table partition and per index partition
+
+
+def _load_direct(table: str, size: int) -> None:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    backend = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+    for i in range(size):
+        backend.put_item(
+            table,
+            {
+                "pk": {"S": f"p-{i // PARTITION:06d}"},
+                "sk": {"S": f"s-{i % PARTITION:02d}"},
+                # Index partitions interleave with base partitions: g-k holds every 1/(size/10)th.
+                "gpk": {"S": f"g-{i % (size // PARTITION):06d}"},
+                "gsk": {"S": f"{i:07d}"},
+                "pad": {"S": "x" * 64},
+            },
+        )
+
+
+def _create_indexed(ddb: Any, table: str) -> None:
+    ddb.create_table(
+        TableName=table,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "gpk", "gsk")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "gsi",
+                "KeySchema": [
+                    {"AttributeName": "gpk", "KeyType": "HASH"},
+                    {"AttributeName": "gsk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def _measure_queries(ddb: Any, table: str, size: int, engine: str) -> dict[str, float]:
+    runs = QUERY_RUNS[engine]
+    middle = size // PARTITION // 2
+
+    def base(i: int) -> None:
+        found = ddb.query(
+            TableName=table,
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": f"p-{middle:06d}"}},
+        )
+        assert found["Count"] == PARTITION, found["Count"]
+
+    def index(i: int) -> None:
+        found = ddb.query(
+            TableName=table,
+            IndexName="gsi",
+            KeyConditionExpression="gpk = :g",
+            ExpressionAttributeValues={":g": {"S": f"g-{middle:06d}"}},
+        )
+        assert found["Count"] == PARTITION, found["Count"]
+
+    return {"runs": runs, "base": _median_ms(runs, base), "index": _median_ms(runs, index)}
+
+
+def query_main(ddb: Any) -> None:
+    from infra.local import ordered
+
+    results: dict[tuple[str, int], dict[str, float]] = {}
+    for size in QUERY_SIZES:
+        table = f"query-{size}"
+        _create_indexed(ddb, table)
+        began = time.perf_counter()
+        _load_direct(table, size)
+        print(f"loaded {size:,} items in {time.perf_counter() - began:.1f} s", file=sys.stderr)
+        results[("ordered", size)] = _measure_queries(ddb, table, size, "ordered")
+        ordered.uninstall()
+        try:
+            results[("moto", size)] = _measure_queries(ddb, table, size, "moto")
+        finally:
+            ordered.install()
+    print("| items | Query | runs | base table ms | index ms |")
+    print("|---:|---|---:|---:|---:|")
+    for (engine, size), r in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        label = "ordered storage" if engine == "ordered" else "moto 5.2.5 (walks the table)"
+        print(f"| {size:,} | {label} | {r['runs']:.0f} | {r['base']:.2f} | {r['index']:.2f} |")
+    small, large = QUERY_SIZES
+    print()
+    for engine in ("ordered", "moto"):
+        for kind in ("base", "index"):
+            ratio = results[(engine, large)][kind] / results[(engine, small)][kind]
+            print(f"- {engine} {kind} Query: {large:,} items / {small:,} items = {ratio:.2f}x")
+    print()
+
+
 def main() -> None:
     results: dict[tuple[str, int], dict[str, float]] = {}
     with embedded.EmbeddedDynamoDB() as db:
@@ -141,6 +239,9 @@ def main() -> None:
             aws_secret_access_key="fake",
             config=Config(retries={"total_max_attempts": 1}),
         )
+        query_main(ddb)
+        if "--query-only" in sys.argv:
+            return
         for size in SIZES:
             table = f"bench-{size}"
             _create_and_load(ddb, table, size)

@@ -20,6 +20,13 @@ def _serve(args: argparse.Namespace) -> int:
     from infra.local.stack import LocalStack
     from infra.local.tokens import issue_token
 
+    if args.dynamodb_behaviours is not None:
+        import os
+
+        from infra.local.behaviours import ENV, parse
+
+        parse(args.dynamodb_behaviours)  # refuse a typo before starting anything
+        os.environ[ENV] = args.dynamodb_behaviours  # read by the embedded DynamoDB
     stack = LocalStack(host=args.host, port=args.port, workers=args.workers, demo=not args.no_demo)
     print("Starting the local stack...", flush=True)
     stack.start()
@@ -131,6 +138,36 @@ def _reconcile(args: argparse.Namespace) -> int:
     return 0 if not report["mismatches"] else 1
 
 
+def _seed(args: argparse.Namespace) -> int:
+    import json
+    import resource
+
+    from tqdm import tqdm
+
+    from infra.local.seed import seed
+
+    if not _need_endpoint():
+        return 2
+    sizes = {"programs": args.programs, "children": args.children, "enrollments": args.enrollments}
+    bars: dict[str, tqdm] = {}
+
+    def progress(kind: str, total: int, finished: int) -> None:
+        if kind not in bars:
+            for bar in bars.values():
+                bar.close()
+            bars[kind] = tqdm(total=total, desc=f"seed {kind}", unit="", file=sys.stderr)
+        bars[kind].update(finished)
+
+    report = seed(sizes, progress)
+    for bar in bars.values():
+        bar.close()
+    # This process's peak; the stack's DynamoDB holds the data (see `navigator serve`).
+    report["seed_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    del report["python"]
+    print(json.dumps(report, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="navigator", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -140,6 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--workers", type=int, default=4, help="handler worker processes")
     serve.add_argument("--no-demo", action="store_true", help="start without demo data")
+    serve.add_argument(
+        "--dynamodb-behaviours",
+        metavar="LIST",
+        help="AWS behaviours of the embedded DynamoDB: all, or e.g. lag=0-1000,throttle,"
+        "conflicts,unprocessed=0.1,faults=0.01,seed=7 (default: $NAVIGATOR_DYNAMODB_BEHAVIOURS, "
+        "else off)",
+    )
     serve.set_defaults(run=_serve)
 
     token = commands.add_parser("token", help="print a JWT that the local gateway accepts")
@@ -159,6 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
     invoices.add_argument("--month", required=True, help="YYYY-MM")
     invoices.add_argument("--kind", required=True, choices=["advance", "final"])
     invoices.set_defaults(run=_invoices)
+
+    seed = commands.add_parser("seed", help="load a region's worth of data into a running stack")
+    seed.add_argument("--programs", type=int, default=20_000)
+    seed.add_argument("--children", type=int, default=100_000)
+    seed.add_argument("--enrollments", type=int, default=100_000)
+    seed.set_defaults(run=_seed)
 
     reconcile = commands.add_parser("reconcile", help="check every certificate against its ledger")
     reconcile.set_defaults(run=_reconcile)

@@ -1,6 +1,14 @@
 """Embedded DynamoDB for the local stack and tests: moto's server, in-process, on loopback.
 
-Two fixes over ``moto.server.ThreadedMotoServer``:
+moto evaluates every expression, condition and cancellation reason; around it:
+
+* :mod:`infra.local.ordered`: sorted key maps, so a Query costs O(log n + items read) and a
+  Scan page O(page), whatever the table holds;
+* :mod:`infra.local.limits`: DynamoDB's item and request limits as AWS enforces them;
+* :mod:`infra.local.behaviours`: AWS's index lag, throttling, conflicts, partial batches and
+  transient faults, switchable (off by default);
+
+and two fixes over ``moto.server.ThreadedMotoServer``:
 
 * moto's models are not thread-safe (concurrent conditional transactions fail with
   ``RuntimeError: dictionary changed size during iteration`` and HTTP 500s), so every
@@ -45,6 +53,10 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from infra.local import behaviours as behaviours_module
+from infra.local import limits, ordered
+from infra.local.behaviours import Behaviours
+
 # Kept so that benchmarks and tests can compare against moto's own implementation.
 _MOTO_TRANSACT_WRITE_ITEMS = DynamoDBBackend.transact_write_items
 
@@ -56,14 +68,21 @@ _PASSED: tuple[None, None, None] = (None, None, None)
 _WRITES = {"Put", "Delete", "Update"}
 
 
-TRANSACT_GET_MAX_ITEMS = 100  # DynamoDB's TransactGetItems limit
+TRANSACT_GET_MAX_ITEMS = 100  # DynamoDB's TransactGetItems limit (moto says 25)
 
 
-def install_patches() -> None:
-    """Make moto's TransactWriteItems cost independent of table size, and its TransactGetItems
-    take DynamoDB's 100 items. Idempotent."""
+def install_patches(behaviours: Behaviours | str | None = None) -> Behaviours:
+    """Install the engine over moto (idempotent): ordered storage, AWS's limits, cheap
+    transaction rollback, and the switchable behaviours, given here or read from
+    ``NAVIGATOR_DYNAMODB_BEHAVIOURS`` (off when neither says otherwise)."""
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
     dynamodb_responses.TRANSACTION_MAX_ITEMS = TRANSACT_GET_MAX_ITEMS
+    ordered.install()
+    limits.install()
+    behaviours_module.install()
+    if behaviours is None:
+        return behaviours_module.configure_from_environment()
+    return behaviours_module.configure(behaviours)
 
 
 # --- TransactWriteItems -------------------------------------------------------------------------
@@ -113,6 +132,7 @@ def _restore(
         table.items[hash_key].pop(range_key, None)
     else:
         table.items[hash_key][range_key] = item
+    ordered.reindex(table, hash_key, range_key)
 
 
 def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
@@ -220,6 +240,7 @@ class _SerializedApp:
         self._app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        behaviours_module.mark_arrival()  # before the wait: how conflicts see overlap
         with _REQUEST_LOCK:
             # The body is drained under the lock too: a lazy WSGI iterable could still be
             # reading moto's models after __call__ returns.
@@ -240,7 +261,13 @@ class _QuietRequestHandler(MotoRequestHandler):
 class EmbeddedDynamoDB:
     """moto's DynamoDB on loopback in a daemon thread; accepts any fake credentials."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        behaviours: Behaviours | str | None = None,
+    ) -> None:
+        self._behaviours = behaviours  # None: NAVIGATOR_DYNAMODB_BEHAVIOURS decides
         self._host = host
         self._port = port  # 0: the OS picks a free one
         self._server: BaseWSGIServer | None = None
@@ -248,7 +275,7 @@ class EmbeddedDynamoDB:
 
     def start(self) -> str:
         if self._server is None:
-            install_patches()
+            install_patches(self._behaviours)
             # Otherwise moto answers 500 to a region it does not know (e.g. "local").
             os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
             app = _SerializedApp(DomainDispatcherApplication(create_backend_app))

@@ -7,6 +7,7 @@ import pytest
 from tests.support.api import OPERATOR, PARENT, provider, request
 from tests.support.api import program_body as program
 from tests.support.catalog import occupy
+from tests.support.indexes import caught_up
 
 INN = "7707083893"
 
@@ -30,6 +31,7 @@ def create(pid="p1", **overrides):
 
 
 def listing(**query):
+    caught_up()
     reply = request("GET", "/programs", query={k: str(v) for k, v in query.items()})
     assert reply.status == 200, reply.body
     return reply.body

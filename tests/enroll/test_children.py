@@ -22,7 +22,7 @@ from navigator.service import children
 from navigator.service.views import child_view
 from navigator.settings import get_settings, reset_settings
 from navigator.store.base import reset_connections
-from navigator.store.people import CHILD_SK, SNILS_SK, child_key
+from navigator.store.people import CHILD_SK, SNILS_SK, child_key, get_child, listings
 from navigator.store.people import snils_key as snils_item_key
 from tests.support.api import OPERATOR, OTHER_PARENT, PARENT, provider, request
 
@@ -183,6 +183,7 @@ def test_given_a_refused_registration_then_the_table_holds_only_the_first_one(aw
     assert keys(before) == {
         (child_key(first["child_id"]), CHILD_SK),
         (snils_item_key(snils_rules.snils_hash(SNILS, children.snils_key())), SNILS_SK),
+        *((listing.pk, listing.sk) for listing in listings(get_child(first["child_id"]))),
     }
     for claims in (PARENT, OTHER_PARENT):
         with pytest.raises(Conflict):
@@ -198,7 +199,7 @@ def test_given_a_taken_child_id_when_registering_then_another_id_is_drawn(aws, m
     second = register(OTHER_PARENT, snils=valid_snils(2))
     assert second["child_id"] == "ch-bbbbbbbbbb"
     by_key = {(i["pk"]["S"], i["sk"]["S"]): i for i in people_items()}
-    assert len(by_key) == 4
+    assert len(by_key) == 6  # each child, its SNILS, its place in its parent's list
     assert by_key[(child_key("ch-aaaaaaaaaa"), CHILD_SK)]["parent_sub"]["S"] == PARENT["sub"]
     snils_item = by_key[
         (snils_item_key(snils_rules.snils_hash(valid_snils(2), children.snils_key())), SNILS_SK)
@@ -443,7 +444,7 @@ def test_given_a_registered_snils_when_posted_by_anyone_then_409(aws):
     for claims in (OTHER_PARENT, PARENT):
         again = request("POST", "/children", body=child_body(full_name="Другой"), claims=claims)
         assert (again.status, again.code) == (409, "child_already_registered")
-    assert len(people_items()) == 2
+    assert len(people_items()) == 3  # the child, its SNILS, its place in its parent's list
 
 
 def test_given_two_parents_when_listing_through_the_api_then_each_sees_their_own(aws):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any, Literal
@@ -14,7 +15,9 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import Item
+from moto.dynamodb.models.table import Table
 
+from infra.local import behaviours, ordered
 from infra.local import dynamodb as embedded
 from infra.local.dynamodb import EmbeddedDynamoDB, install_patches
 
@@ -31,6 +34,16 @@ def _client(service: Literal["dynamodb", "dynamodbstreams"], endpoint: str | Non
         aws_secret_access_key="fake",
         config=_CONFIG,
     )
+
+
+@pytest.fixture(autouse=True)
+def _behaviours_off(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """These tests pin the engine's own semantics: AWS's behaviours stay off unless a test
+    switches one on (the suite's behaviours pass sets them for everything else)."""
+    monkeypatch.delenv(behaviours.ENV, raising=False)
+    behaviours.configure(None)
+    yield
+    behaviours.configure_from_environment()
 
 
 @pytest.fixture(scope="module")
@@ -416,3 +429,424 @@ def test_cancelled_transaction_leaves_no_stream_records(server: EmbeddedDynamoDB
     )["ShardIterator"]
     records = streams.get_records(ShardIterator=iterator)["Records"]
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["first", "second"]
+
+
+# --- Cost that follows the data touched ---------------------------------------------------------
+
+
+def _load_partitions(ddb: Any, table: str, count: int, per_partition: int = 1) -> None:
+    """``count`` items; partition ``p-i`` holds ``per_partition`` of them; gpk groups by 10."""
+    items = [
+        {
+            "PutRequest": {
+                "Item": {
+                    **_key(f"p-{i // per_partition}", f"s-{i % per_partition:04d}"),
+                    "gpk": _s(f"g-{i // 10}"),
+                    "n": {"N": str(i)},
+                }
+            }
+        }
+        for i in range(count)
+    ]
+    for start in range(0, count, 25):
+        ddb.batch_write_item(RequestItems={table: items[start : start + 25]})
+
+
+def _visits(call: Any) -> tuple[Any, int]:
+    before = ordered.Visits.items
+    result = call()
+    return result, ordered.Visits.items - before
+
+
+@pytest.mark.parametrize("size", [100, 2000])
+def test_query_reads_only_its_partition(endpoint: str | None, size: int) -> None:
+    ddb = _client("dynamodb", endpoint)
+    table = _create_table(ddb)
+    _load_partitions(ddb, table, size, per_partition=5)
+    _load_partitions(ddb, table, 5, per_partition=5)  # rewrites p-0: still five items
+
+    def query(**extra: Any) -> Any:
+        return ddb.query(
+            TableName=table,
+            KeyConditionExpression="pk = :p" + extra.pop("sk", ""),
+            ExpressionAttributeValues={":p": _s("p-7"), **extra.pop("values", {})},
+            **extra,
+        )
+
+    found, visited = _visits(query)
+    assert [i["sk"]["S"] for i in found["Items"]] == [f"s-{i:04d}" for i in range(5)]
+    assert visited == 5
+    found, visited = _visits(
+        lambda: query(
+            sk=" AND sk BETWEEN :a AND :b", values={":a": _s("s-0001"), ":b": _s("s-0002")}
+        )
+    )
+    assert [i["n"]["N"] for i in found["Items"]] == ["36", "37"]
+    assert visited == 2
+    found, visited = _visits(
+        lambda: query(sk=" AND begins_with(sk, :a)", values={":a": _s("s-000")})
+    )
+    assert found["Count"] == 5 and visited == 5
+    found, visited = _visits(lambda: query(ScanIndexForward=False, Limit=2))
+    assert [i["sk"]["S"] for i in found["Items"]] == ["s-0004", "s-0003"]
+    assert visited == 3  # the page and the one item that says there is more
+    page2, visited = _visits(
+        lambda: query(ScanIndexForward=False, Limit=2, ExclusiveStartKey=found["LastEvaluatedKey"])
+    )
+    assert [i["sk"]["S"] for i in page2["Items"]] == ["s-0002", "s-0001"]
+    assert visited == 3
+    for condition, expected in ((" AND sk > :a", 3), (" AND sk <= :a", 2), (" AND sk < :a", 1)):
+        found, visited = _visits(lambda c=condition: query(sk=c, values={":a": _s("s-0001")}))
+        assert found["Count"] == expected and visited == expected
+    filtered = query(FilterExpression="n > :n", values={":n": {"N": "36"}})
+    assert (filtered["Count"], filtered["ScannedCount"]) == (3, 5)
+
+
+@pytest.mark.parametrize("size", [100, 2000])
+def test_index_query_and_scan_pages_read_only_what_they_return(
+    endpoint: str | None, size: int
+) -> None:
+    ddb = _client("dynamodb", endpoint)
+    table = _create_table(ddb)
+    _load_partitions(ddb, table, size)
+
+    found, visited = _visits(lambda: _gsi_pks(ddb, table, "g-3"))
+    assert found == sorted(f"p-{i}" for i in range(30, 40))
+    assert visited == 10
+    page, visited = _visits(lambda: ddb.scan(TableName=table, Limit=7))
+    assert visited == 8 and page["Count"] == 7
+    after, visited = _visits(
+        lambda: ddb.scan(TableName=table, Limit=7, ExclusiveStartKey=page["LastEvaluatedKey"])
+    )
+    assert visited == 8
+    assert not {i["pk"]["S"] for i in after["Items"]} & {i["pk"]["S"] for i in page["Items"]}
+    seen: set[str] = set()
+    start: dict[str, Any] = {}
+    while True:
+        index_page = ddb.scan(TableName=table, IndexName="gsi1", Limit=500, **start)
+        seen |= {i["pk"]["S"] for i in index_page["Items"]}
+        if "LastEvaluatedKey" not in index_page:
+            break
+        start = {"ExclusiveStartKey": index_page["LastEvaluatedKey"]}
+    assert len(seen) == size
+
+
+def test_index_follows_every_write_path(endpoint: str | None) -> None:
+    ddb = _client("dynamodb", endpoint)
+    table = _create_table(ddb)
+    ddb.put_item(TableName=table, Item={**_key("a"), "gpk": _s("x")})
+    ddb.update_item(
+        TableName=table,
+        Key=_key("b"),
+        UpdateExpression="SET gpk = :g",
+        ExpressionAttributeValues={":g": _s("x")},
+    )
+    assert _gsi_pks(ddb, table, "x") == ["a", "b"]
+    ddb.update_item(
+        TableName=table,
+        Key=_key("a"),
+        UpdateExpression="SET gpk = :g",
+        ExpressionAttributeValues={":g": _s("y")},
+    )
+    ddb.update_item(TableName=table, Key=_key("b"), UpdateExpression="REMOVE gpk")
+    assert _gsi_pks(ddb, table, "x") == []
+    assert _gsi_pks(ddb, table, "y") == ["a"]
+    ddb.batch_write_item(
+        RequestItems={
+            table: [
+                {"DeleteRequest": {"Key": _key("a")}},
+                {"PutRequest": {"Item": {**_key("c"), "gpk": _s("y")}}},
+            ]
+        }
+    )
+    assert _gsi_pks(ddb, table, "y") == ["c"]
+    ddb.delete_item(TableName=table, Key=_key("c"))
+    assert _gsi_pks(ddb, table, "y") == []
+    assert _scan(ddb, table) == [{**_key("b")}]
+
+
+def test_moto_own_query_walks_the_table(server: EmbeddedDynamoDB) -> None:
+    # The engine's reason to exist, kept visible: moto's Query reads every item of the table.
+    ddb = _client("dynamodb", server.endpoint)
+    table = _create_table(ddb)
+    _load_partitions(ddb, table, 300)
+    walked: list[int] = []
+    real = Table.all_items
+
+    def spy(self: Table) -> Any:
+        items = real(self)
+        walked.append(len(items))
+        return items
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(Table, "query", ordered._MOTO_QUERY)
+        patched.setattr(Table, "all_items", spy)
+        assert _gsi_pks(ddb, table, "g-3") == sorted(f"p-{i}" for i in range(30, 40))
+    assert walked == [300]
+
+
+# --- Limits -------------------------------------------------------------------------------------
+
+
+def _error(call: Any) -> tuple[str, str]:
+    with pytest.raises(ClientError) as raised:
+        call()
+    error = raised.value.response["Error"]
+    return error["Code"], error["Message"]
+
+
+def test_item_and_key_sizes_are_aws_limits(endpoint: str | None) -> None:
+    ddb = _client("dynamodb", endpoint)
+    table = _create_table(ddb)
+    # 400 KB exactly (name "v" plus value, and the keys) is allowed; one byte more is not.
+    fixed = len("pk") + len("p") + len("sk") + len("item") + len("v")
+    ddb.put_item(TableName=table, Item={**_key("p"), "v": _s("x" * (400 * 1024 - fixed))})
+    assert _error(
+        lambda: ddb.put_item(
+            TableName=table, Item={**_key("p"), "v": _s("x" * (400 * 1024 - fixed + 1))}
+        )
+    ) == ("ValidationException", "Item size has exceeded the maximum allowed size")
+    code, message = _error(lambda: ddb.put_item(TableName=table, Item=_key("p" * 2049)))
+    assert code == "ValidationException" and "2048 bytes" in message
+    code, message = _error(lambda: ddb.put_item(TableName=table, Item=_key("p", "s" * 1025)))
+    assert code == "ValidationException" and "1024 bytes" in message
+    ddb.put_item(TableName=table, Item=_key("p" * 2048, "s" * 1024))
+    code, message = _error(
+        lambda: ddb.update_item(
+            TableName=table,
+            Key=_key("p"),
+            UpdateExpression="SET w = :w",
+            ExpressionAttributeValues={":w": _s("y" * 10)},
+        )
+    )
+    assert (code, message) == (
+        "ValidationException",
+        "Item size to update has exceeded the maximum allowed size",
+    )
+    item = ddb.get_item(TableName=table, Key=_key("p"), ConsistentRead=True)["Item"]
+    assert "w" not in item
+
+
+def test_batch_and_transaction_limits(endpoint: str | None) -> None:
+    ddb = _client("dynamodb", endpoint)
+    table = _create_table(ddb)
+    puts = [{"PutRequest": {"Item": _key(f"k-{i}")}} for i in range(26)]
+    code, message = _error(lambda: ddb.batch_write_item(RequestItems={table: puts}))
+    assert code == "ValidationException" and "less than or equal to 25" in message
+    ddb.batch_write_item(RequestItems={table: puts[:25]})
+    keys = [_key(f"k-{i}") for i in range(101)]
+    code, message = _error(lambda: ddb.batch_get_item(RequestItems={table: {"Keys": keys}}))
+    assert code == "ValidationException" and "less than or equal to 100" in message
+    ops = [{"Put": {"TableName": table, "Item": _key(f"t-{i}")}} for i in range(101)]
+    code, message = _error(lambda: ddb.transact_write_items(TransactItems=ops))
+    assert code == "ValidationException" and "less than or equal to 100" in message
+    ddb.transact_write_items(TransactItems=ops[:100])
+    big = "x" * (390 * 1024)
+    large = [
+        {"Put": {"TableName": table, "Item": {**_key(f"b-{i}"), "v": _s(big)}}} for i in range(11)
+    ]
+    assert _error(lambda: ddb.transact_write_items(TransactItems=large)) == (
+        "ValidationException",
+        "Transaction request cannot be larger than 4 MB",
+    )
+    ddb.transact_write_items(TransactItems=large[:10])
+
+
+def test_pages_stop_at_one_megabyte(endpoint: str | None) -> None:
+    ddb = _client("dynamodb", endpoint)
+    table = _create_table(ddb)
+    for i in range(12):
+        ddb.put_item(TableName=table, Item={**_key("big", f"{i:02d}"), "v": _s("x" * 100_000)})
+    first = ddb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": _s("big")},
+    )
+    assert first["Count"] == 10 and "LastEvaluatedKey" in first
+    assert ddb.scan(TableName=table)["Count"] == 10
+
+
+# --- AWS's behaviours, switched on one at a time ------------------------------------------------
+
+
+@pytest.fixture
+def switch() -> Iterator[Any]:
+    """Switch behaviours on for one test; always off again afterwards."""
+    yield behaviours.configure
+
+
+def _counter_table(ddb: Any) -> str:
+    table = _create_table(ddb)
+    ddb.put_item(TableName=table, Item={**_key("counter"), "cnt": {"N": "0"}})
+    return table
+
+
+def test_index_lag_shows_writes_late(server: EmbeddedDynamoDB, switch: Any) -> None:
+    ddb = _client("dynamodb", server.endpoint)
+    table = _create_table(ddb)
+    switch("lag=300-300")
+    ddb.put_item(TableName=table, Item={**_key("a"), "gpk": _s("x"), "v": _s("first")})
+    assert _gsi_pks(ddb, table, "x") == []
+    # The base table is current at once; the index gets each write in order, as written.
+    assert ddb.get_item(TableName=table, Key=_key("a"), ConsistentRead=True)["Item"]["v"]
+    ddb.update_item(
+        TableName=table,
+        Key=_key("a"),
+        UpdateExpression="SET v = :v",
+        ExpressionAttributeValues={":v": _s("second")},
+    )
+    time.sleep(0.35)
+    query = {
+        "TableName": table,
+        "IndexName": "gsi1",
+        "KeyConditionExpression": "gpk = :g",
+        "ExpressionAttributeValues": {":g": _s("x")},
+    }
+    assert [i["v"]["S"] for i in ddb.query(**query)["Items"]] == ["second"]
+    code, _ = _error(lambda: ddb.query(**query, ConsistentRead=True))
+    assert code == "ValidationException"
+
+
+def test_a_hot_partition_is_throttled(server: EmbeddedDynamoDB, switch: Any) -> None:
+    ddb = _client("dynamodb", server.endpoint)
+    table = _create_table(ddb)
+    switch("throttle")
+    # 100 KB items cost 98 write units each: the partition's 1,000 units go in 10 puts.
+    padding = _s("x" * 100_000)
+    codes = []
+    started = time.monotonic()
+    for i in range(30):
+        try:
+            ddb.put_item(TableName=table, Item={**_key("hot", f"{i:03d}"), "v": padding})
+            codes.append("ok")
+        except ClientError as e:
+            codes.append(e.response["Error"]["Code"])
+    refilled = (time.monotonic() - started) * 1000 / 98  # puts' worth refilled meanwhile
+    assert 10 <= codes.count("ok") <= 10 + refilled + 1
+    assert set(codes) == {"ok", "ProvisionedThroughputExceededException"}
+    ddb.put_item(TableName=table, Item={**_key("cold"), "v": padding})  # another partition
+    peak = behaviours.partition_peaks("write")[0]
+    assert peak[0][0] == table and peak[1] >= 980
+
+
+def test_overlapping_transactions_conflict(server: EmbeddedDynamoDB, switch: Any) -> None:
+    ddb = _client("dynamodb", server.endpoint)
+    table = _counter_table(ddb)
+    switch("conflicts")
+    increment = {
+        "Update": {
+            "TableName": table,
+            "Key": _key("counter"),
+            "UpdateExpression": "SET cnt = cnt + :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+    }
+    # One after the other: no conflict.
+    for i in range(3):
+        ddb.transact_write_items(
+            TransactItems=[increment, {"Put": {"TableName": table, "Item": _key(f"s{i}")}}]
+        )
+    results: list[Any] = []
+
+    def worker(t: int) -> None:
+        client = _client("dynamodb", server.endpoint)
+        for i in range(10):
+            item = {"Put": {"TableName": table, "Item": _key(f"w{t}-{i}")}}
+            results.append(_attempt(client, [increment, item]))
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    conflicted = [codes for result, codes in results if result == "cancelled"]
+    assert conflicted and all(codes == ["TransactionConflict", "None"] for codes in conflicted)
+    assert [r for r, _ in results if r == "unexpected"] == []
+    counter = ddb.get_item(TableName=table, Key=_key("counter"), ConsistentRead=True)["Item"]
+    assert int(counter["cnt"]["N"]) == 3 + sum(r == "ok" for r, _ in results)
+
+
+def test_client_request_tokens(server: EmbeddedDynamoDB, switch: Any) -> None:
+    ddb = _client("dynamodb", server.endpoint)
+    table = _counter_table(ddb)
+    switch("conflicts")
+    increment = {
+        "Update": {
+            "TableName": table,
+            "Key": _key("counter"),
+            "UpdateExpression": "SET cnt = cnt + :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+    }
+    ddb.transact_write_items(TransactItems=[increment], ClientRequestToken="t-1")
+    ddb.transact_write_items(TransactItems=[increment], ClientRequestToken="t-1")  # a retry
+    counter = ddb.get_item(TableName=table, Key=_key("counter"), ConsistentRead=True)["Item"]
+    assert counter["cnt"] == {"N": "1"}
+    other = [{"Put": {"TableName": table, "Item": _key("other")}}]
+    code, _ = _error(
+        lambda: ddb.transact_write_items(TransactItems=other, ClientRequestToken="t-1")
+    )
+    assert code == "IdempotentParameterMismatchException"
+
+
+def test_batches_come_back_partial(endpoint: str | None, switch: Any) -> None:
+    ddb = _client("dynamodb", endpoint)
+    table = _create_table(ddb)
+    switch("unprocessed=0.5,seed=3")
+    pending = [{"PutRequest": {"Item": _key(f"k-{i}")}} for i in range(25)]
+    rounds = 0
+    while pending:
+        left = ddb.batch_write_item(RequestItems={table: pending})["UnprocessedItems"]
+        pending = left.get(table, [])
+        rounds += 1
+    assert rounds > 1
+    keys = [_key(f"k-{i}") for i in range(25)]
+    got: list[Any] = []
+    request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
+    while request:
+        answer = ddb.batch_get_item(RequestItems=request)
+        got += answer["Responses"].get(table, [])
+        request = answer["UnprocessedKeys"]
+        if request:
+            assert request[table]["ConsistentRead"] is True
+    assert sorted(i["pk"]["S"] for i in got) == sorted(f"k-{i}" for i in range(25))
+    assert behaviours.injected()["UnprocessedItems"] > 0
+    assert behaviours.injected()["UnprocessedKeys"] > 0
+
+
+def test_transient_faults_at_a_seeded_rate(endpoint: str | None, switch: Any) -> None:
+    ddb = _client("dynamodb", endpoint)
+    table = _create_table(ddb)
+    switch("faults=0.2,seed=11")
+    codes = []
+    for i in range(200):
+        try:
+            ddb.get_item(TableName=table, Key=_key(f"k-{i}"))
+            codes.append("ok")
+        except ClientError as e:
+            codes.append(e.response["Error"]["Code"])
+    assert 20 <= codes.count("InternalServerError") + codes.count("ServiceUnavailable") <= 60
+    assert {"InternalServerError", "ServiceUnavailable", "ok"} == set(codes)
+    switch("faults=0.2,seed=11")
+    again = []
+    for i in range(200):
+        try:
+            ddb.get_item(TableName=table, Key=_key(f"k-{i}"))
+            again.append("ok")
+        except ClientError as e:
+            again.append(e.response["Error"]["Code"])
+    assert again == codes  # seeded
+
+
+def test_behaviours_parse() -> None:
+    assert behaviours.parse(None) == behaviours.Behaviours()
+    assert behaviours.parse("all,seed=4") == behaviours.parse("seed=4,all")
+    chosen = behaviours.parse("lag=10-20,throttle,faults=0.5")
+    assert (chosen.lag, chosen.throttle, chosen.conflicts, chosen.faults) == (
+        (10.0, 20.0),
+        True,
+        False,
+        0.5,
+    )
+    with pytest.raises(ValueError):
+        behaviours.parse("lag=1-2,typo")

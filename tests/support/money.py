@@ -8,6 +8,7 @@ from typing import Any
 from navigator.domain.snils import control_number
 from navigator.settings import reset_settings
 from tests.support.api import OPERATOR, PARENT, program_body, provider, request
+from tests.support.indexes import caught_up
 
 NOMINAL = 3_000_000
 _serial = itertools.count(100_000_001)
@@ -19,6 +20,8 @@ def new_snils() -> str:
 
 
 def set_today(monkeypatch: Any, day: str) -> None:
+    """The calendar moves to `day`: the time between lets every index catch up."""
+    caught_up()
     monkeypatch.setenv("NAVIGATOR_TODAY", day)
     reset_settings()
 

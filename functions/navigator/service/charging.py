@@ -20,7 +20,7 @@ from navigator.store.money import Movement
 
 class Result(StrEnum):
     CHARGED = "charged"  # by this pass (now, or on an earlier attempt of it)
-    ALREADY = "already"  # by an earlier pass
+    ALREADY = "already"  # by an earlier pass (the amounts it charged and released)
     SKIPPED = "skipped"  # nothing to charge: cancelled, free, or not in the schedule
     FAILED = "failed"  # the enrollment is gone, or kept changing: the next pass tries again
 
@@ -60,10 +60,11 @@ def _settled(target: MonthItem | None, pass_id: str) -> Outcome | None:
     if target is None or target.status == "cancelled" or not target.certificate_id:
         return SKIPPED
     if target.status == "charged":
+        charged = int(target.charged_kopecks)
+        released = int(target.certificate_kopecks) - charged
         if target.charged_pass == pass_id:  # this pass charged it, on an earlier attempt
-            charged = int(target.charged_kopecks)
-            return Outcome(Result.CHARGED, charged, int(target.certificate_kopecks) - charged)
-        return Outcome(Result.ALREADY)
+            return Outcome(Result.CHARGED, charged, released)
+        return Outcome(Result.ALREADY, charged, released)
     return None
 
 

@@ -9,6 +9,7 @@ service/charging.py's.
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -67,19 +68,26 @@ def dispatch(month: str, pass_id: str, dispatcher: Dispatcher) -> None:
     """Enumerate the month's due and ending enrollments and its period's expiry, one due shard
     at a time, sending full batches as they fill (memory bounded by one shard)."""
     # The month's totals so far, counted from the charged months themselves: a batch that
-    # charged and then died before reporting is counted here, never twice. They are set
-    # before any batch of this pass can add to them.
-    charged = [0, 0, 0]
-    for shard in range(accounts.DUE_SHARDS):
-        for index, value in enumerate(accounts.charged_totals(month, shard)):
-            charged[index] += value
-    runs.set_totals(month, pass_id, *charged)
+    # charged and then died before reporting is counted here, never twice. The index may
+    # lag behind charges: a charged month it still shows as due goes to a batch, which
+    # counts it (it is not in the batch's `counted`), so the pass's final report is exact.
     charges = _batches(month, pass_id, "charge", 0, dispatcher)
-    pending = 0
+    counted = pending = 0
     for shard in range(accounts.DUE_SHARDS):
-        due = set(accounts.due_enrollments(month, shard))
+        charged = accounts.charged_months(month, shard)
+        runs.add_shard_totals(
+            month,
+            pass_id,
+            shard,
+            len(charged),
+            sum(took for took, _ in charged.values()),
+            sum(left for _, left in charged.values()),
+        )
+        counted += len(charged)
+        due = set(accounts.due_enrollments(month, shard)) - charged.keys()
         pending += len(due)
-        charges.add(sorted(due | set(accounts.ending_enrollments(month, shard))))
+        ids = sorted(due | set(accounts.ending_enrollments(month, shard)))
+        charges.add(ids, {i for i in ids if i in charged})
     sent = charges.close()
     period = _period_ending_in(month)
     if period is not None:
@@ -87,7 +95,7 @@ def dispatch(month: str, pass_id: str, dispatcher: Dispatcher) -> None:
         for shard in range(accounts.DUE_SHARDS):
             expiries.add(sorted(accounts.certificates_of_period(period, shard)))
         sent = expiries.close()
-    runs.set_expected(month, pass_id, charged[0] + pending, sent)
+    runs.set_expected(month, pass_id, counted + pending, sent)
     _complete_pass(month, pass_id, now_utc_iso())
 
 
@@ -116,17 +124,25 @@ def process_batch(message: dict[str, Any]) -> dict[str, int]:
         # work, and its counts could no longer be recorded. (A batch runs for at most the
         # worker's 2-minute timeout; a pass is replaced only after 15 minutes without news.)
         return counts
+    fresh = dict(counts)  # what this batch charged itself: the metrics
+    counted = set(message.get("counted", ()))
     for item_id in message["ids"]:
         if message["kind"] == "expire":
             charging.expire_certificate(item_id)
-        else:
-            _count(counts, charging.charge(item_id, month, pass_id))
+            continue
+        outcome = charging.charge(item_id, month, pass_id)
+        _count(fresh, outcome)
+        _count(counts, outcome)
+        if outcome.result is Result.ALREADY and item_id not in counted:
+            # Charged by an earlier pass, but not in this pass's starting point (the index
+            # had not moved it yet): its charge is part of the month's totals.
+            _count(counts, replace(outcome, result=Result.CHARGED))
     now = now_utc_iso()
     if runs.record_batch(month, pass_id, int(message["batch"]), counts, now):
-        metrics.count(metrics.ITEMS_CHARGED, counts["charged_count"])
-        metrics.count(metrics.ITEMS_FAILED, counts["failed_count"])
-        metrics.count(metrics.KOPECKS_CHARGED, counts["charged_kopecks"])
-        metrics.count(metrics.KOPECKS_RELEASED, counts["released_kopecks"])
+        metrics.count(metrics.ITEMS_CHARGED, fresh["charged_count"])
+        metrics.count(metrics.ITEMS_FAILED, fresh["failed_count"])
+        metrics.count(metrics.KOPECKS_CHARGED, fresh["charged_kopecks"])
+        metrics.count(metrics.KOPECKS_RELEASED, fresh["released_kopecks"])
     _complete_pass(month, pass_id, now)
     return counts
 

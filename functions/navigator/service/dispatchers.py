@@ -110,10 +110,14 @@ class Batches:
         self._next = first
         self._key = key
         self._ids: list[str] = []
+        self._counted: set[str] = set()
         self._out: list[dict[str, Any]] = []
 
-    def add(self, ids: list[str]) -> None:
+    def add(self, ids: list[str], counted: set[str] | None = None) -> None:
+        """`counted`: those of `ids` whose effect the pass's totals hold already; a batch
+        names its own under "counted"."""
         self._ids += ids
+        self._counted |= counted or set()
         while len(self._ids) >= self._size:
             self._batch(self._ids[: self._size])
             self._ids = self._ids[self._size :]
@@ -127,7 +131,12 @@ class Batches:
         return self._next
 
     def _batch(self, ids: list[str]) -> None:
-        self._out.append({**self._head, self._key: ids, "batch": self._next})
+        message = {**self._head, self._key: ids, "batch": self._next}
+        counted = [i for i in ids if i in self._counted]
+        if counted:
+            message["counted"] = counted
+            self._counted -= set(counted)
+        self._out.append(message)
         self._next += 1
         if len(self._out) == SEND_AT_ONCE:
             self._flush()

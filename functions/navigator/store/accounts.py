@@ -9,6 +9,11 @@ Keys (docs/decisions.md, "Tables and keys"):
                                      due END#{end_month}#{shard} / {id} while active
 - month        ENR#{id} / M#{YYYY-MM}  due DUE#{month}#{shard} / {id} while pending and funded
 - child+program CP#{child}#{program} / CP: the active enrollment, the last month of earlier ones
+- listings     PARENT#{sub} / CERT#{valid_from}#{id} and ENR#{child}#{created}#{id},
+               PROGRAM#{program_id} / ENR#{created}#{id}: what a parent's certificates and
+               enrollments and a program's roster list, written with the item they list, so a
+               consistent Query answers every write that has answered (the gsi1 and gsi2
+               entries with the same keys are eventually consistent)
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from navigator.store import budgets, catalog, people, periods
 from navigator.store.base import (
     TableMeta,
     Transaction,
+    listed_ids,
     read_snapshot,
     read_together,
     register,
@@ -208,6 +214,18 @@ class ChildProgramItem(_Data, Model):
     last_month = UnicodeAttribute(null=True)
 
 
+@register
+class ListingItem(Model):
+    """An item's place in a list of its owner's: the owner's partition, the list's order."""
+
+    class Meta(metaclass=TableMeta):
+        settings_field = "accounts_table"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    listed_id = UnicodeAttribute()
+
+
 # ---------------------------------------------------------------------- keys
 
 
@@ -364,13 +382,30 @@ def new_enrollment(
     return head, months
 
 
+def listings(item: CertificateItem | EnrollmentItem) -> list[ListingItem]:
+    """The items that list a new certificate (under its parent) or enrollment (under its
+    parent and in its program's roster)."""
+    if isinstance(item, CertificateItem):
+        return [ListingItem(pk=item.gsi1pk, sk=item.gsi1sk, listed_id=item.certificate_id)]
+    return [
+        ListingItem(pk=item.gsi1pk, sk=item.gsi1sk, listed_id=item.enrollment_id),
+        ListingItem(pk=item.gsi2pk, sk=item.gsi2sk, listed_id=item.enrollment_id),
+    ]
+
+
 # -------------------------------------------------------- joining transactions
+
+
+def put_listings(tx: Transaction, item: CertificateItem | EnrollmentItem) -> None:
+    for listing in listings(item):
+        tx.put("listing", listing)
 
 
 def put_enrollment(tx: Transaction, head: EnrollmentItem, months: list[MonthItem]) -> None:
     tx.put("enrollment", head, EnrollmentItem.pk.does_not_exist())
     for month in months:
         tx.put("month", month, MonthItem.pk.does_not_exist())
+    put_listings(tx, head)
 
 
 def hold_child_program(
@@ -569,12 +604,10 @@ def get_enrollment(enrollment_id: str) -> tuple[EnrollmentItem, list[MonthItem]]
 
 
 def certificates_of_parent(parent_sub: str) -> list[CertificateItem]:
-    with unavailable_on_failure():
-        return list(
-            CertificateItem.by_owner.query(
-                parent_key(parent_sub), CertificateItem.gsi1sk.startswith("CERT#")
-            )
-        )
+    """A parent's certificates, oldest period first, as every answered write left them."""
+    ids, _ = listed_ids(ListingItem, parent_key(parent_sub), "CERT#")
+    found = read_together([(CertificateItem, cert_key(i), CERT_SK) for i in ids])
+    return [certificate for certificate in found if certificate is not None]
 
 
 EnrollmentPage = tuple[list[EnrollmentItem], list[list[MonthItem]], dict[str, str] | None]
@@ -585,40 +618,24 @@ def enrollments_of_parent(
 ) -> EnrollmentPage:
     """A page of a parent's enrollments (of one child, if given), with their months."""
     prefix = f"ENR#{child_id}#" if child_id else "ENR#"
-    return _enrollments_page(
-        EnrollmentItem.by_owner, EnrollmentItem.gsi1sk, parent_key(parent_sub), prefix, limit, after
-    )
+    return _enrollments_page(parent_key(parent_sub), prefix, limit, after)
 
 
 def roster(program_id: str, limit: int, after: dict[str, str] | None) -> EnrollmentPage:
     """A page of a program's enrollments, oldest first, with their months."""
-    return _enrollments_page(
-        EnrollmentItem.by_program,
-        EnrollmentItem.gsi2sk,
-        catalog.program_key(program_id),
-        "ENR#",
-        limit,
-        after,
-    )
+    return _enrollments_page(catalog.program_key(program_id), "ENR#", limit, after)
 
 
 def _enrollments_page(
-    index: Any, range_attr: Any, partition: str, prefix: str, limit: int, after: Any
+    owner: str, prefix: str, limit: int, after: dict[str, str] | None
 ) -> EnrollmentPage:
-    """A page of enrollment heads from an index, their months, and the raw key to continue."""
-    kwargs: dict[str, Any] = {"limit": limit}
-    if after:
-        kwargs["last_evaluated_key"] = {k: {"S": v} for k, v in after.items()}
-    with unavailable_on_failure():
-        result = index.query(partition, range_attr.startswith(prefix), **kwargs)
-        heads = list(result)
-    last = result.last_evaluated_key
+    """A page of an owner's listed enrollments, their months, and the key to continue from:
+    all read consistently, so the page holds every enrollment that has answered."""
+    ids, last = listed_ids(ListingItem, owner, prefix, limit, after)
+    found = read_together([(EnrollmentItem, enrollment_key(i), ENR_SK) for i in ids])
+    heads = [head for head in found if head is not None]
     months = months_of([head.enrollment_id for head in heads])
-    return (
-        heads,
-        [months[head.enrollment_id] for head in heads],
-        ({k: v["S"] for k, v in last.items()} if last else None),
-    )
+    return heads, [months[head.enrollment_id] for head in heads], last
 
 
 def months_of(enrollment_ids: list[str]) -> dict[str, list[MonthItem]]:
@@ -626,7 +643,11 @@ def months_of(enrollment_ids: list[str]) -> dict[str, list[MonthItem]]:
     with unavailable_on_failure():
         for enrollment_id in enrollment_ids:
             out[enrollment_id] = list(
-                MonthItem.query(enrollment_key(enrollment_id), MonthItem.sk.startswith("M#"))
+                MonthItem.query(
+                    enrollment_key(enrollment_id),
+                    MonthItem.sk.startswith("M#"),
+                    consistent_read=True,
+                )
             )
     return out
 
@@ -671,10 +692,11 @@ def due_enrollments(month: str, shard: int) -> list[str]:
     return _keys_in("due", _shard("DUE", month, shard), "duesk")
 
 
-def charged_totals(month: str, shard: int) -> tuple[int, int, int]:
-    """(months charged, kopecks charged, kopecks released) of a month, in one due shard."""
+def charged_months(month: str, shard: int) -> dict[str, tuple[int, int]]:
+    """The charged months `month` of one due shard, as the `due` index shows them (it may lag
+    behind the charges): enrollment id -> (kopecks charged, kopecks released)."""
     connection = table(MonthItem)
-    count = charged = released = 0
+    out: dict[str, tuple[int, int]] = {}
     start_key = None
     with unavailable_on_failure():
         while True:
@@ -684,10 +706,10 @@ def charged_totals(month: str, shard: int) -> tuple[int, int, int]:
             for raw in page.get("Items", []):
                 amount = int(raw["certificate_kopecks"]["N"])
                 took = int(raw["charged_kopecks"]["N"])
-                count, charged, released = count + 1, charged + took, released + amount - took
+                out[raw["duesk"]["S"]] = (took, amount - took)
             start_key = page.get("LastEvaluatedKey")
             if not start_key:
-                return count, charged, released
+                return out
 
 
 def ending_enrollments(month: str, shard: int) -> list[str]:

@@ -214,29 +214,63 @@ class Transaction:
             raise Cancelled(failed, conflicted) from error
 
 
+BATCH_GET_KEYS = 100  # BatchGetItem's limit
+
+
 def read_together(wanted: list[tuple[type[Model], str, str]]) -> list[Any]:
-    """Several items from any tables in one consistent BatchGetItem; None where absent."""
-    request: dict[str, dict[str, Any]] = {}
+    """Several items from any tables, read consistently (one BatchGetItem per 100 keys);
+    None where absent."""
+    keys: list[tuple[str, str, str]] = []
     for model, hash_key, range_key in wanted:
-        table = model.Meta.table_name
-        keys = request.setdefault(table, {"Keys": [], "ConsistentRead": True})["Keys"]
-        key = {"pk": {"S": hash_key}, "sk": {"S": range_key}}
+        key = (model.Meta.table_name, hash_key, range_key)
         if key not in keys:
             keys.append(key)
     found: dict[tuple[str, str, str], dict[str, Any]] = {}
     with unavailable_on_failure():
-        while request:
-            client: Any = connection().client
-            response = client.batch_get_item(RequestItems=request)
-            for table, items in response.get("Responses", {}).items():
-                for raw in items:
-                    found[(table, raw["pk"]["S"], raw["sk"]["S"])] = raw
-            request = response.get("UnprocessedKeys") or {}
+        for start in range(0, len(keys), BATCH_GET_KEYS):
+            request: dict[str, dict[str, Any]] = {}
+            for table_name, hash_key, range_key in keys[start : start + BATCH_GET_KEYS]:
+                request.setdefault(table_name, {"Keys": [], "ConsistentRead": True})["Keys"].append(
+                    {"pk": {"S": hash_key}, "sk": {"S": range_key}}
+                )
+            attempt = 0
+            while request:
+                backoff(attempt)  # unprocessed keys: DynamoDB asks for a pause before asking again
+                attempt = min(attempt + 1, ATTEMPTS - 1)
+                client: Any = connection().client
+                response = client.batch_get_item(RequestItems=request)
+                for table_name, items in response.get("Responses", {}).items():
+                    for raw in items:
+                        found[(table_name, raw["pk"]["S"], raw["sk"]["S"])] = raw
+                request = response.get("UnprocessedKeys") or {}
     out: list[Any] = []
     for model, hash_key, range_key in wanted:
         raw = found.get((model.Meta.table_name, hash_key, range_key))
         out.append(model.from_raw_data(raw) if raw is not None else None)
     return out
+
+
+def listed_ids(
+    listing: type[Model],
+    partition: str,
+    prefix: str,
+    limit: int | None = None,
+    after: dict[str, str] | None = None,
+) -> tuple[list[str], dict[str, str] | None]:
+    """The ids that a list's items (pk = the owner, sk = the list's order, `listed_id`) hold
+    under `prefix`, in order, read consistently: every answered write is in them. With
+    `limit`, one page after the key `after`, and the key to go on from (None at the end)."""
+    kwargs: dict[str, Any] = {"consistent_read": True}
+    if limit is not None:
+        kwargs["limit"] = limit
+    if after:
+        kwargs["last_evaluated_key"] = {k: {"S": v} for k, v in after.items()}
+    sort_key: Any = listing.sk  # type: ignore[attr-defined]
+    with unavailable_on_failure():
+        result = listing.query(partition, sort_key.startswith(prefix), **kwargs)
+        ids = [str(item.listed_id) for item in result]  # type: ignore[attr-defined]
+    last = result.last_evaluated_key if limit is not None else None
+    return ids, ({k: v["S"] for k, v in last.items()} if last else None)
 
 
 def read_snapshot(wanted: list[tuple[type[Model], str, str]]) -> list[Any]:

@@ -1,4 +1,9 @@
-"""The catalog table: providers, programs, and the change feed that catalog snapshots follow."""
+"""The catalog table: providers, programs, and the change feed that catalog snapshots follow.
+
+A provider's programs are listed by items in the provider's partition (PROVIDER#{id} /
+PROGRAM#{program_id}), written in the program's creating transaction: a consistent Query
+of it answers every program that has answered, which the `gsi1` index does not.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from navigator.store.base import (
     TableMeta,
     Transaction,
     is_condition_failure,
+    listed_ids,
     read_together,
     register,
     table,
@@ -124,6 +130,18 @@ class SeatsItem(Model):
     program_version = NumberAttribute(default=1)
 
 
+@register
+class ProgramListing(Model):
+    """A program's place in its provider's list: the provider's partition, by program id."""
+
+    class Meta(metaclass=TableMeta):
+        settings_field = "catalog_table"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    listed_id = UnicodeAttribute()
+
+
 def program_key(program_id: str) -> str:
     return f"PROGRAM#{program_id}"
 
@@ -148,8 +166,12 @@ def feed_position(program_id: str) -> str:
 # ---------------------------------------------------------------- providers
 
 
+def new_provider(provider: dict[str, Any], created_at: str) -> ProviderItem:
+    return ProviderItem(pk=provider_key(provider["provider_id"]), created_at=created_at, **provider)
+
+
 def create_provider(provider: dict[str, Any], created_at: str) -> ProviderItem:
-    item = ProviderItem(pk=provider_key(provider["provider_id"]), created_at=created_at, **provider)
+    item = new_provider(provider, created_at)
     try:
         item.save(condition=ProviderItem.pk.does_not_exist())
     except Exception as error:
@@ -170,8 +192,8 @@ def get_provider(provider_id: str) -> ProviderItem:
 # ----------------------------------------------------------------- programs
 
 
-def put_new_program(program: dict[str, Any], now: str) -> ProgramItem:
-    """The program and its seat counter, together."""
+def new_program(program: dict[str, Any], now: str, taken: int = 0) -> tuple[ProgramItem, SeatsItem]:
+    """A program's item and its seat counter (``taken`` seats already held, all active)."""
     program_id = program["program_id"]
     fields = {k: v for k, v in program.items() if k not in ("seats_taken", "seats_left")}
     item = ProgramItem(
@@ -189,16 +211,29 @@ def put_new_program(program: dict[str, Any], now: str) -> ProgramItem:
         pk=program_key(program_id),
         program_id=program_id,
         capacity=program["capacity"],
-        taken=0,
-        active=0,
+        taken=taken,
+        active=taken,
         version=1,
         program_version=1,
         chgpk=feed_shard(program_id),
         chgsk=feed_position(program_id),
     )
+    return item, seats
+
+
+def listings(program: ProgramItem) -> list[ProgramListing]:
+    """The items that list a new program: one, under its provider."""
+    return [ProgramListing(pk=program.gsi1pk, sk=program.gsi1sk, listed_id=program.program_id)]
+
+
+def put_new_program(program: dict[str, Any], now: str) -> ProgramItem:
+    """The program, its seat counter and its place in the provider's list, together."""
+    item, seats = new_program(program, now)
     tx = Transaction()
     tx.put("program", item, ProgramItem.pk.does_not_exist())
     tx.put("seats", seats, SeatsItem.pk.does_not_exist())
+    for listing in listings(item):
+        tx.put("listing", listing)
     tx.commit()
     return item
 
@@ -311,21 +346,14 @@ def free_seat(tx: Transaction, program_id: str) -> None:
 def provider_programs_page(
     provider_id: str, limit: int, start_after: str | None
 ) -> tuple[list[ProgramItem], str | None]:
-    """One page of a provider's programs (every status), ordered by id."""
-    kwargs: dict[str, Any] = {"limit": limit}
-    if start_after:
-        kwargs["last_evaluated_key"] = {
-            "pk": {"S": program_key(start_after)},
-            "sk": {"S": PROGRAM_SK},
-            "gsi1pk": {"S": provider_key(provider_id)},
-            "gsi1sk": {"S": program_key(start_after)},
-        }
-    with unavailable_on_failure():
-        result = ProgramItem.provider_programs.query(provider_key(provider_id), **kwargs)
-        items = list(result)
-    last = result.last_evaluated_key
-    next_after = items[-1].program_id if last and items else None
-    return items, next_after
+    """One page of a provider's programs (every status), ordered by id, as every answered
+    write left them."""
+    owner = provider_key(provider_id)
+    after = {"pk": owner, "sk": program_key(start_after)} if start_after else None
+    ids, last = listed_ids(ProgramListing, owner, program_key(""), limit, after)
+    found = read_together([(ProgramItem, program_key(i), PROGRAM_SK) for i in ids])
+    items = [item for item in found if item is not None]
+    return items, (ids[-1] if last and ids else None)
 
 
 def scan_seats() -> list[SeatsItem]:

@@ -12,7 +12,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from navigator.store.accounts import CertificateItem, LedgerItem, cert_key, ledger_sk
+from navigator.store.accounts import (
+    CertificateItem,
+    LedgerItem,
+    cert_key,
+    ledger_sk,
+    put_listings,
+)
 from navigator.store.base import Transaction
 
 # type -> (balance, reserved, spent, expired) direction of the amount
@@ -77,6 +83,7 @@ def issue_with(
         setattr(certificate, term, state[term])
     certificate.seq = len(moves)
     tx.put("certificate", certificate, CertificateItem.pk.does_not_exist())
+    put_listings(tx, certificate)
     _entries(tx, certificate.certificate_id, 1, moves, now)
     return certificate
 

@@ -1,4 +1,10 @@
-"""The people table: children, and the SNILS uniqueness items (keyed by an HMAC, never in clear)."""
+"""The people table: children, and the SNILS uniqueness items (keyed by an HMAC, never in clear).
+
+A parent's children are listed by items in the parent's own partition (PARENT#{sub} /
+CHILD#{created}#{child_id}), written in the child's registration transaction: a consistent
+Query of that partition answers every registration that has answered, which the `gsi1`
+index, eventually consistent, does not.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ from navigator.store.base import (
     Cancelled,
     TableMeta,
     Transaction,
+    listed_ids,
+    read_together,
     register,
     retrying,
     unavailable_on_failure,
@@ -63,6 +71,18 @@ class SnilsItem(Model):
     child_id = UnicodeAttribute()
 
 
+@register
+class ChildListing(Model):
+    """A child's place in its parent's list: the parent's partition, the list's order."""
+
+    class Meta(metaclass=TableMeta):
+        settings_field = "people_table"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    listed_id = UnicodeAttribute()
+
+
 def child_key(child_id: str) -> str:
     return f"CHILD#{child_id}"
 
@@ -73,6 +93,37 @@ def parent_key(parent_sub: str) -> str:
 
 def snils_key(snils_hmac: str) -> str:
     return f"SNILS#{snils_hmac}"
+
+
+def new_child(
+    child_id: str,
+    parent_sub: str,
+    full_name: str,
+    birth_date: str,
+    municipality: str,
+    snils_hmac: str,
+    snils_masked: str,
+    created_at: str,
+) -> tuple[ChildItem, SnilsItem]:
+    """A child's item, listed under its parent, and the item that holds its SNILS."""
+    child = ChildItem(
+        pk=child_key(child_id),
+        gsi1pk=parent_key(parent_sub),
+        gsi1sk=f"CHILD#{created_at}#{child_id}",
+        child_id=child_id,
+        parent_sub=parent_sub,
+        full_name=full_name,
+        birth_date=birth_date,
+        municipality=municipality,
+        snils_masked=snils_masked,
+        created_at=created_at,
+    )
+    return child, SnilsItem(pk=snils_key(snils_hmac), child_id=child_id)
+
+
+def listings(child: ChildItem) -> list[ChildListing]:
+    """The items that list a new child: one, under its parent."""
+    return [ChildListing(pk=child.gsi1pk, sk=child.gsi1sk, listed_id=child.child_id)]
 
 
 def register_child(
@@ -93,26 +144,21 @@ def register_child(
     """
 
     def attempt() -> ChildItem:
-        child_id = new_id()
-        child = ChildItem(
-            pk=child_key(child_id),
-            gsi1pk=parent_key(parent_sub),
-            gsi1sk=f"CHILD#{created_at}#{child_id}",
-            child_id=child_id,
-            parent_sub=parent_sub,
-            full_name=full_name,
-            birth_date=birth_date,
-            municipality=municipality,
-            snils_masked=snils_masked,
-            created_at=created_at,
+        child, snils = new_child(
+            new_id(),
+            parent_sub,
+            full_name,
+            birth_date,
+            municipality,
+            snils_hmac,
+            snils_masked,
+            created_at,
         )
         tx = Transaction()
-        tx.put(
-            "snils",
-            SnilsItem(pk=snils_key(snils_hmac), child_id=child_id),
-            SnilsItem.pk.does_not_exist(),
-        )
+        tx.put("snils", snils, SnilsItem.pk.does_not_exist())
         tx.put("child", child, ChildItem.pk.does_not_exist())
+        for listing in listings(child):
+            tx.put("listing", listing)
         tx.commit()
         return child
 
@@ -137,6 +183,8 @@ def get_child(child_id: str) -> ChildItem:
 
 
 def children_of(parent_sub: str) -> list[ChildItem]:
-    """A parent's children, oldest registration first (every page of the index)."""
-    with unavailable_on_failure():
-        return list(ChildItem.parent_children.query(parent_key(parent_sub)))
+    """A parent's children, oldest registration first, as every answered registration left
+    them (a consistent read of the parent's list, then of the children)."""
+    ids, _ = listed_ids(ChildListing, parent_key(parent_sub), "CHILD#")
+    found = read_together([(ChildItem, child_key(i), CHILD_SK) for i in ids])
+    return [child for child in found if child is not None]

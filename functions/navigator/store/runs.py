@@ -4,13 +4,18 @@ run     RUN#{month} / RUN                  the month's report (API.md's DebitRun
 batch   RUN#{month} / PASS#{pass}#B#{n}    written once per batch: its counts are added to
                                            the run in the same transaction, so a retried
                                            batch can never count twice
+shard   RUN#{month} / PASS#{pass}#S#{n}    the same, once per due shard, for the months the
+                                           pass found charged before it (its starting point)
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
+from navigator.domain.calendar import now_utc_iso
 from navigator.domain.errors import NotFound
 from navigator.store.base import (
     Cancelled,
@@ -108,13 +113,12 @@ def start_pass(month: str, pass_id: str, now: str, previous: RunItem | None) -> 
         RunItem.finished_at.remove(),
         RunItem.expected_batches.remove(),
         RunItem.done_batches.set(0),
-        RunItem.failed_count.set(0),
-        # Everything charged by earlier passes is "already charged" for this one.
-        RunItem.already_charged_count.set(int(previous.charged_count) if previous else 0),
+        # The pass counts the month again: each due shard adds what it found charged before
+        # (add_shard_totals), each batch what it charges or finds charged and not yet counted.
+        *(getattr(RunItem, name).set(0) for name in COUNTERS),
     ]
     if previous is None:
-        fresh = ("charged_count", "charged_kopecks", "released_kopecks")
-        actions += [RunItem.due_count.set(0)] + [getattr(RunItem, n).set(0) for n in fresh]
+        actions.append(RunItem.due_count.set(0))
     tx = Transaction()
     tx.update("run", item, actions, condition)
     try:
@@ -124,21 +128,23 @@ def start_pass(month: str, pass_id: str, now: str, previous: RunItem | None) -> 
     return True
 
 
-def set_totals(
-    month: str, pass_id: str, charged_count: int, charged_kopecks: int, released_kopecks: int
+def add_shard_totals(
+    month: str,
+    pass_id: str,
+    shard: int,
+    charged_count: int,
+    charged_kopecks: int,
+    released_kopecks: int,
 ) -> None:
-    """The pass's starting point: the month's totals so far (before any batch of it reports)."""
-    item = RunItem(pk=run_key(month))
-    with unavailable_on_failure():
-        item.update(
-            actions=[
-                RunItem.charged_count.set(charged_count),
-                RunItem.charged_kopecks.set(charged_kopecks),
-                RunItem.released_kopecks.set(released_kopecks),
-                RunItem.already_charged_count.set(charged_count),
-            ],
-            condition=RunItem.pass_id == pass_id,
-        )
+    """Add to the pass the months one due shard found charged by earlier passes (they are
+    "already charged" for this one), once: a retried dispatcher adds nothing twice."""
+    counts = {
+        "charged_count": charged_count,
+        "charged_kopecks": charged_kopecks,
+        "released_kopecks": released_kopecks,
+        "already_charged_count": charged_count,
+    }
+    _record_once(month, pass_id, f"PASS#{pass_id}#S#{shard:02d}", counts, [], None)
 
 
 def set_expected(month: str, pass_id: str, due_count: int, batches: int) -> None:
@@ -153,15 +159,27 @@ def set_expected(month: str, pass_id: str, due_count: int, batches: int) -> None
 
 def record_batch(month: str, pass_id: str, batch: int, counts: dict[str, int], now: str) -> bool:
     """Add a batch's counts to the run once; False if this batch was already recorded."""
-    report = BatchReportItem(pk=run_key(month), sk=f"PASS#{pass_id}#B#{batch:06d}")
-    report.created_at = now
+    progress = [RunItem.done_batches.add(1), RunItem.updated_at.set(now)]
+    return _record_once(month, pass_id, f"PASS#{pass_id}#B#{batch:06d}", counts, progress, now)
+
+
+def _record_once(
+    month: str,
+    pass_id: str,
+    sk: str,
+    counts: dict[str, int],
+    more: list[Any],
+    now: str | None,
+) -> bool:
+    """Put a report under `sk` once and add its counts to the run in the same transaction."""
+    report = BatchReportItem(pk=run_key(month), sk=sk)
+    report.created_at = now or now_utc_iso()
     for name in COUNTERS:
         setattr(report, name, counts.get(name, 0))
     run = RunItem(pk=run_key(month))
     tx = Transaction()
     tx.put("report", report, BatchReportItem.sk.does_not_exist())
-    actions = [getattr(RunItem, name).add(counts.get(name, 0)) for name in COUNTERS]
-    actions += [RunItem.done_batches.add(1), RunItem.updated_at.set(now)]
+    actions = [getattr(RunItem, name).add(counts.get(name, 0)) for name in COUNTERS] + more
     tx.update("run", run, actions, RunItem.pass_id == pass_id)
     return commit_unless_refused(tx)
 
