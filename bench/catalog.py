@@ -149,12 +149,20 @@ def captured_items(programs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             put_new_program(dict(program), "2026-08-20T09:00:00Z")
     finally:
         BaseClient._make_api_call = original  # type: ignore[attr-defined]
+    # Per program: the program, its seats, and the provider's listing of it (decision 40).
+    listings = [i for i in items if i["sk"]["S"] not in ("PROGRAM", "SEATS")]
+    items = [i for i in items if i["sk"]["S"] in ("PROGRAM", "SEATS")]
     kinds = sorted({i["sk"]["S"] for i in items})
-    if kinds != ["PROGRAM", "SEATS"] or len(items) != 2 * len(programs):
+    if (
+        kinds != ["PROGRAM", "SEATS"]
+        or len(items) != 2 * len(programs)
+        or len(listings) != len(programs)
+    ):
         raise SystemExit(
             f"put_new_program now writes {kinds} ({len(items)} items); update the bench"
         )
-    if any("chgpk" not in i or "chgsk" not in i for i in items):
+    items += listings
+    if any("chgpk" not in i or "chgsk" not in i for i in items if i not in listings):
         raise SystemExit("put_new_program wrote an item off the change feed; update the bench")
     return items
 
