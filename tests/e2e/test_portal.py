@@ -6,7 +6,10 @@ Screenshots of every step land in test-output/e2e/ at the repository root.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -337,17 +340,24 @@ def test_the_api_docs_render_from_local_assets(request):
         watched.close()
 
 
-def _register_and_enroll(stack: Any, parent: str, municipality: str, seed: int) -> dict[str, Any]:
+def _register_and_enroll(
+    stack: Any,
+    parent: str,
+    municipality: str,
+    seed: int,
+    program_id: str = BUDGET_PROGRAM,
+    birth_date: str = "2016-06-01",
+) -> dict[str, Any]:
     """A child of `municipality` registered and first enrolled over the API."""
     child = {
         "full_name": "Кузнецов Илья",
-        "birth_date": "2016-06-01",
+        "birth_date": birth_date,
         "municipality": municipality,
         "snils": valid_snils(seed),
     }
     status, registered = api(stack, "POST", "/children", child, token=parent)
     assert status == 201, registered
-    body = {"child_id": registered["child_id"], "program_id": BUDGET_PROGRAM}
+    body = {"child_id": registered["child_id"], "program_id": program_id}
     status, enrollment = api(
         stack, "POST", "/enrollments", body, token=parent, headers={"Idempotency-Key": f"b-{seed}"}
     )
@@ -503,6 +513,250 @@ def test_a_payer_signs_in_and_sees_their_budgets(request):
         expect(row.locator(".left")).to_have_text(str(budget["certificates_left"]))
         expect(page.locator("nav a[href='#/operator/payers']")).to_have_count(0)
         shot(page, "budgets")
+        watched.check()
+    finally:
+        watched.close()
+
+
+# Two of the demo provider's programs in Krasnoyarsk, 11-16 and 9-14 years, 3 100 ₽ and 4 200 ₽
+# a month from September to May: a child of 13 enrolled on TODAY has December pending.
+INVOICED_PROGRAMS = ("prg-0155", "prg-0273")
+
+
+def _register(stack: Any, path: str, token: str) -> tuple[int, dict[str, str], bytes]:
+    """The raw register file, as a client other than the portal downloads it."""
+    request = urllib.request.Request(stack.url + path)
+    request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status, dict(response.headers), response.read()
+
+
+def _csv_amount(kopecks: int) -> str:
+    """A register's amount: roubles as "1234,56", no thousands separator."""
+    sign = "-" if kopecks < 0 else ""
+    whole, rest = divmod(abs(kopecks), 100)
+    return f"{sign}{whole},{rest:02d}"
+
+
+def _all_lines(stack: Any, invoice_id: str, token: str) -> list[dict[str, Any]]:
+    lines: list[dict[str, Any]] = []
+    cursor = ""
+    while True:
+        query = f"?limit=100&cursor={cursor}" if cursor else "?limit=100"
+        status, page = api(stack, "GET", f"/invoices/{invoice_id}/lines{query}", token=token)
+        assert status == 200, page
+        lines.extend(page["items"])
+        if not page["next_cursor"]:
+            return lines
+        cursor = page["next_cursor"]
+
+
+def test_invoices_are_formed_read_as_a_register_accepted_and_paid(request):
+    """The operator forms the demo month's advances; the demo provider opens theirs and
+    downloads its register; the demo payer accepts and pays it."""
+    from playwright.sync_api import expect
+
+    stack, browser, folder = launch(request)
+    shot = Shots(folder, "invoices")
+    month = TODAY[:7]  # begun on TODAY: its advance may be formed
+    operator = issue_token("operator", DEMO_OPERATOR_SUB)
+    provider = issue_token("provider", DEMO_PROVIDER_SUB, demo_provider_id())
+    parent = issue_token("parent", "e2e-invoices-parent")
+    enrollments = [
+        _register_and_enroll(stack, parent, "Красноярск", seed, program, "2013-04-01")
+        for seed, program in zip((5_551, 5_552), INVOICED_PROGRAMS, strict=True)
+    ]
+    assert all(e["certificate"]["payer_id"] == DEMO_PAYER_ID for e in enrollments)
+
+    # The operator: a month not begun is refused in words; the demo month is formed.
+    watched = Watched(browser, stack.url, **DESKTOP)
+    page = watched.page
+    try:
+        page.goto(stack.url + "/")
+        page.locator("#session button[data-role=operator]").click()
+        page.locator("nav a[href='#/invoices']").click()
+        form = page.locator("#invoice-run-form")
+        form.locator("input[name=month]").fill("2027-01")
+        form.locator("select[name=kind]").select_option("advance")
+        form.locator("button[type=submit]").click()
+        refused = form.locator("..").locator('.alert-error[data-code="month_not_started"]')
+        expect(refused).to_contain_text("Месяц ещё не начался")
+
+        form.locator("input[name=month]").fill(month)
+        with page.expect_response(lambda r: r.url.endswith("/invoice-runs")) as posted:
+            form.locator("button[type=submit]").click()
+        assert posted.value.status == 202, posted.value.text()
+        assert posted.value.request.post_data_json == {"month": month, "kind": "advance"}
+        report = page.locator(f'#invoice-run .report[data-month="{month}"][data-kind="advance"]')
+        expect(report).to_have_attribute("data-status", "completed", timeout=30_000)
+        status, run = api(stack, "GET", f"/invoice-runs/{month}/advance", token=operator)
+        assert status == 200 and run["status"] == "completed", run
+        assert run["lines_count"] >= len(enrollments)
+        for name in ("invoices_count", "lines_count"):
+            expect(report.locator(f'[data-field="{name}"]')).to_have_text(str(run[name]))
+        expect(report.locator('[data-field="amount_kopecks"]')).to_have_text(
+            roubles(run["amount_kopecks"])
+        )
+        status, listed = api(
+            stack, "GET", f"/invoices?month={month}&kind=advance&limit=100", token=operator
+        )
+        assert status == 200 and len(listed["items"]) == run["invoices_count"] <= 20, listed
+        expect(page.locator("#run-invoices tr")).to_have_count(run["invoices_count"])
+        assert sum(i["amount_kopecks"] for i in listed["items"]) == run["amount_kopecks"]
+        ours = [
+            i
+            for i in listed["items"]
+            if i["payer_id"] == DEMO_PAYER_ID and i["provider_id"] == demo_provider_id()
+        ]
+        assert len(ours) == 1, listed
+        invoice = ours[0]
+        row = page.locator(f'#run-invoices tr[data-invoice-id="{invoice["invoice_id"]}"]')
+        expect(row).to_contain_text(roubles(invoice["amount_kopecks"]))
+        expect(row).to_contain_text("сформирован")
+        # The list of all invoices below shows the new ones too.
+        expect(
+            page.locator(f'#invoices tr[data-invoice-id="{invoice["invoice_id"]}"]')
+        ).to_be_visible()
+        shot(page, "operator-run")
+        watched.check()
+    finally:
+        watched.close()
+    invoice_id = invoice["invoice_id"]
+    lines = _all_lines(stack, invoice_id, provider)
+    assert len(lines) == invoice["lines_count"] <= 20
+    mine = {e["enrollment_id"] for e in enrollments}
+    assert mine <= {line["enrollment_id"] for line in lines}
+    for line in lines:  # an advance: the payer's 80 % of the month's certificate amount
+        assert line["amount_kopecks"] == line["certificate_kopecks"] * 80 // 100
+    assert sum(line["amount_kopecks"] for line in lines) == invoice["amount_kopecks"]
+
+    # The provider: their invoice, its lines, and its register as CSV and XLSX.
+    watched = Watched(browser, stack.url, **DESKTOP)
+    page = watched.page
+    try:
+        page.goto(stack.url + "/")
+        page.locator("#session button[data-role=provider]").click()
+        page.locator("nav a[href='#/invoices']").click()
+        row = page.locator(f'#invoices tr[data-invoice-id="{invoice_id}"]')
+        expect(row).to_contain_text("аванс")
+        expect(row).to_contain_text("декабрь 2026")
+        expect(row).to_contain_text(invoice["payer_name"])
+        expect(row.locator(".amount")).to_have_text(roubles(invoice["amount_kopecks"]))
+        expect(row).to_contain_text("сформирован")
+        shot(page, "provider-list")
+        row.locator("a.open").click()
+        expect(page).to_have_url(re.compile(f"#/invoices/{invoice_id}$"))
+        head = page.locator("#invoice")
+        expect(head.locator("#invoice-title")).to_contain_text(invoice["number"])
+        expect(head.locator('[data-field="amount_kopecks"]')).to_have_text(
+            roubles(invoice["amount_kopecks"])
+        )
+        table = page.locator("#invoice-lines tr")
+        expect(table).to_have_count(len(lines))
+        for line in lines:
+            shown = page.locator(f'#invoice-lines tr[data-enrollment-id="{line["enrollment_id"]}"]')
+            expect(shown.locator(".certificate")).to_have_text(line["certificate_number"])
+            expect(shown.locator(".amount")).to_have_text(roubles(line["amount_kopecks"]))
+        expect(page.locator("#accept-invoice")).to_have_count(0)  # a provider only reads
+        with page.expect_download() as saved:
+            page.locator("button.register[data-format=csv]").click()
+        path = f"/invoices/{invoice_id}/register?format=csv"
+        _, headers, direct = _register(stack, path, provider)
+        disposition = {k.lower(): v for k, v in headers.items()}["content-disposition"]
+        assert saved.value.suggested_filename in disposition
+        assert saved.value.suggested_filename.endswith(".csv")
+        raw = Path(saved.value.path()).read_bytes()
+        assert raw == direct
+        assert raw.startswith(b"\xef\xbb\xbf")
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+        header, body, total = rows[0], rows[1:-1], rows[-1]
+        assert header[1] == "Номер сертификата" and header[-1] == "Сумма, руб."
+        assert len(body) == len(lines)
+        by_enrollment = {line["enrollment_id"]: line for line in lines}
+        for number, cells in enumerate(body, start=1):
+            line = by_enrollment[cells[2]]
+            assert cells[0] == str(number)
+            assert cells[1] == line["certificate_number"]
+            assert cells[5] == line["month"] == month
+            assert cells[6] == _csv_amount(line["certificate_kopecks"])
+            assert cells[7] == ""  # an advance has no completeness
+            assert re.fullmatch(r"-?\d+,\d{2}", cells[8]), cells[8]
+            assert cells[8] == _csv_amount(line["amount_kopecks"])
+        assert {cells[2] for cells in body} == set(by_enrollment)
+        assert total[0] == "Итого"
+        assert total[7] == str(len(lines))
+        assert total[8] == _csv_amount(invoice["amount_kopecks"])
+        expect(page.locator("#invoice-actions .alert-ok")).to_contain_text(
+            saved.value.suggested_filename
+        )
+        with page.expect_download() as workbook:
+            page.locator("button.register[data-format=xlsx]").click()
+        assert workbook.value.suggested_filename.endswith(".xlsx")
+        assert Path(workbook.value.path()).read_bytes()[:2] == b"PK"  # a zip, as XLSX is
+        shot(page, "provider-invoice")
+        watched.check()
+    finally:
+        watched.close()
+
+    # The payer: accepts, is refused a payment dated after today, pays; a repeat is harmless.
+    payer = issue_token("payer", DEMO_PAYER_SUB, payer_id=DEMO_PAYER_ID)
+    watched = Watched(browser, stack.url, **PHONE)
+    page = watched.page
+    try:
+        page.goto(stack.url + "/")
+        page.locator("#session button[data-role=payer]").click()
+        page.locator("nav a[href='#/invoices']").click()
+        row = page.locator(f'#invoices tr[data-invoice-id="{invoice_id}"]')
+        expect(row).to_contain_text(invoice["provider_name"])
+        expect(row).to_contain_text("сформирован")
+        row.locator("a.open").click()
+        status_badge = page.locator('#invoice [data-field="status"]')
+        expect(status_badge).to_have_text("сформирован")
+        expect(page.locator("#pay-form")).to_have_count(0)  # paid only once accepted
+        with page.expect_response(lambda r: r.url.endswith("/accept")) as accepted:
+            page.locator("#accept-invoice").click()
+        assert accepted.value.status == 200, accepted.value.text()
+        expect(status_badge).to_have_text("принят")
+        expect(page.locator("#invoice-actions .alert-ok")).to_contain_text("Счёт принят")
+        status, again = api(stack, "POST", f"/invoices/{invoice_id}/accept", token=payer)
+        assert status == 200 and again["status"] == "accepted", again
+        shot(page, "payer-accepted")
+
+        pay = page.locator("#pay-form")
+        pay.locator("input[name=paid_on]").fill("2026-12-31")
+        pay.locator("input[name=payment_order]").fill("ПП-4711")
+        pay.locator("button[type=submit]").click()
+        error = page.locator("#invoice-actions .alert-error")
+        expect(error).to_contain_text("Дата оплаты")
+        expect(error).to_contain_text("не может быть позже сегодняшнего дня")
+        expect(pay.locator("input[name=paid_on]")).to_have_attribute("aria-invalid", "true")
+        pay.locator("input[name=paid_on]").fill(TODAY)
+        with page.expect_response(lambda r: r.url.endswith("/pay")) as paid:
+            pay.locator("button[type=submit]").click()
+        assert paid.value.status == 200, paid.value.text()
+        assert paid.value.request.post_data_json == {"paid_on": TODAY, "payment_order": "ПП-4711"}
+        expect(status_badge).to_have_text("оплачен")
+        expect(page.locator('#invoice [data-field="paid_on"]')).to_have_text("02.12.2026")
+        expect(page.locator('#invoice [data-field="payment_order"]')).to_have_text("ПП-4711")
+        expect(page.locator("#pay-form")).to_have_count(0)
+        body = {"paid_on": TODAY, "payment_order": "ПП-4711"}
+        status, again = api(stack, "POST", f"/invoices/{invoice_id}/pay", body, token=payer)
+        assert status == 200 and again["status"] == "paid", again
+        other_body = {**body, "payment_order": "2"}
+        status, other = api(stack, "POST", f"/invoices/{invoice_id}/pay", other_body, token=payer)
+        assert status == 409 and other["error"]["code"] == "invalid_invoice_status", other
+        shot(page, "payer-paid")
+
+        # The list, filtered by status, shows it paid.
+        page.locator("a.back").click()
+        filters = page.locator("#invoice-filters")
+        filters.locator("select[name=status]").select_option("paid")
+        filters.locator("button[type=submit]").click()
+        expect(page).to_have_url(re.compile(r"#/invoices\?status=paid$"))
+        row = page.locator(f'#invoices tr[data-invoice-id="{invoice_id}"]')
+        expect(row).to_contain_text("оплачен")
+        expect(page.locator('#invoices tr:not([data-status="paid"])')).to_have_count(0)
+        shot(page, "payer-list-paid")
         watched.check()
     finally:
         watched.close()

@@ -18,6 +18,8 @@
     operator: "Оператор",
   };
   const HOME = { parent: "#/catalog", provider: "#/provider", payer: "#/payer", operator: "#/operator" };
+  // Who reads invoices (a payer and an operator also accept and pay them).
+  const INVOICE_ROLES = ["provider", "payer", "operator"];
   // The krai's municipalities offered when a child is registered (any other name may be typed).
   const KRAI_MUNICIPALITIES = [
     "Красноярск", "Норильск", "Ачинск", "Канск", "Железногорск", "Минусинск", "Зеленогорск",
@@ -40,6 +42,8 @@
   const MONTH_STATUS = { pending: "Ожидает списания", charged: "Списано", cancelled: "Отменено" };
   const CERTIFICATE_STATUS = { active: "Действует", expired: "Срок истёк" };
   const RUN_STATUS = { running: "Выполняется", completed: "Завершено" };
+  const INVOICE_KIND = { advance: "аванс", final: "итоговый" };
+  const INVOICE_STATUS = { formed: "сформирован", accepted: "принят", paid: "оплачен" };
   const LEDGER_TYPES = {
     issue: "Начисление номинала",
     reserve: "Резервирование",
@@ -86,6 +90,10 @@
     provider_not_registered: "Организация не зарегистрирована.",
     provider_exists: "Организация с таким идентификатором уже есть.",
     session_role: "Не удалось войти.",
+    month_not_started: "Месяц ещё не начался: аванс за него формировать рано.",
+    month_not_charged:
+      "Месяц ещё не списан полностью: итоговые счета формируются после завершённого списания.",
+    invalid_invoice_status: "Счёт сейчас в другом статусе: это действие к нему неприменимо.",
   };
   const FIELD_LABELS = {
     full_name: "ФИО",
@@ -118,6 +126,11 @@
     certificate_limit: "Лимит сертификатов",
     payer_id: "Плательщик",
     certificates_issued: "Выдано сертификатов",
+    paid_on: "Дата оплаты",
+    payment_order: "Платёжное поручение",
+    kind: "Вид счёта",
+    status: "Статус",
+    provider_id: "Организация",
   };
   // The API explains a failing field in English; the common explanations, in Russian.
   const PROBLEM_TEXT = [
@@ -135,6 +148,7 @@
     [/^must be a real date/, () => "нужна настоящая дата ГГГГ-ММ-ДД"],
     [/^must be a (real )?month/, () => "нужен настоящий месяц ГГГГ-ММ"],
     [/^must not be in the future$/, () => "не может быть в будущем"],
+    [/^must not be after today$/, () => "не может быть позже сегодняшнего дня"],
     [/^must be the 1st of a month$/, () => "должно быть первым числом месяца"],
     [/^must be the last day of a month$/, () => "должно быть последним днём месяца"],
     [/^must not be after ends_on$/, () => "не может быть позже окончания"],
@@ -463,7 +477,8 @@
     }
   }
 
-  async function api(method, path, options = {}) {
+  /** The request of `api` and `download`: the bearer token, the query; a lost answer as network. */
+  async function send(method, path, options) {
     const headers = { Accept: "application/json", ...(options.headers || {}) };
     if (options.body !== undefined) headers["Content-Type"] = "application/json";
     if (state.session && options.auth !== false) {
@@ -475,9 +490,8 @@
       if (value !== undefined && value !== null && value !== "") query.append(key, String(value));
     }
     if (query.toString()) url += `?${query}`;
-    let response;
     try {
-      response = await fetch(url, {
+      return await fetch(url, {
         method,
         headers,
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
@@ -486,28 +500,73 @@
     } catch {
       throw new ApiError(0, "network", ERROR_TEXT.network);
     }
-    const text = await response.text();
-    let data = null;
+  }
+
+  function parseJson(text) {
     try {
-      data = text ? JSON.parse(text) : null;
+      return text ? JSON.parse(text) : null;
     } catch {
-      data = null;
+      return null;
     }
-    if (!response.ok) {
-      const error = (data && data.error) || {};
-      const failure = new ApiError(
-        response.status,
-        error.code || `http_${response.status}`,
-        error.message || response.statusText,
-        error.details,
-      );
-      if (response.status === 401 && state.session) {
-        setSession(null);
-        renderChrome();
-      }
-      throw failure;
+  }
+
+  /** The API's refusal as an ApiError; a 401 also ends the session. */
+  function refusal(response, data) {
+    const error = (data && data.error) || {};
+    const failure = new ApiError(
+      response.status,
+      error.code || `http_${response.status}`,
+      error.message || response.statusText,
+      error.details,
+    );
+    if (response.status === 401 && state.session) {
+      setSession(null);
+      renderChrome();
     }
+    return failure;
+  }
+
+  async function api(method, path, options = {}) {
+    const response = await send(method, path, options);
+    const data = parseJson(await response.text());
+    if (!response.ok) throw refusal(response, data);
     return data;
+  }
+
+  /** The file name of a Content-Disposition header (RFC 6266: filename* first), or null. */
+  function dispositionName(header) {
+    const text = header || "";
+    const extended = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(text);
+    if (extended) {
+      try {
+        return decodeURIComponent(extended[1].trim());
+      } catch {
+        // fall through to the plain name
+      }
+    }
+    const plain = /filename\s*=\s*("([^"]*)"|[^;]+)/.exec(text);
+    if (!plain) return null;
+    return (plain[2] !== undefined ? plain[2] : plain[1]).trim() || null;
+  }
+
+  /**
+   * A file from the API saved as the browser's download: fetched with the bearer token (a link
+   * could not carry it), kept as a blob and handed over through an object URL. A 303 to the
+   * stored copy of a large file is followed by fetch itself.
+   */
+  async function download(path, options, fallbackName) {
+    const response = await send("GET", path, { ...options, headers: { Accept: "*/*" } });
+    if (!response.ok) throw refusal(response, parseJson(await response.text()));
+    const blob = await response.blob();
+    const name = dispositionName(response.headers.get("Content-Disposition")) || fallbackName;
+    const href = URL.createObjectURL(blob);
+    const link = h("a", { href, download: name, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    // The download has taken the blob by the time a minute has passed.
+    setTimeout(() => URL.revokeObjectURL(href), 60_000);
+    return name;
   }
 
   async function fetchAll(path, query) {
@@ -646,6 +705,7 @@
       links.push(["operator", "Управление"], ["operator/payers", "Плательщики"]);
     }
     if (session && session.role === "payer") links.push(["payer", "Бюджеты"]);
+    if (session && INVOICE_ROLES.includes(session.role)) links.push(["invoices", "Счета"]);
     // The deepest tab the page lies under ("operator/payers" is not "operator").
     const here = path || "catalog";
     const under = links.map(([t]) => t).filter((t) => here === t || here.startsWith(`${t}/`));
@@ -2003,6 +2063,421 @@
     if (!budgets.length) showInfo(msg, "Бюджетов пока нет.");
   }
 
+  // --- Invoices: settlement with providers --------------------------------------------------
+
+  const LINES_HEAD = [
+    "№",
+    "Сертификат",
+    "Договор",
+    "Программа",
+    "Месяц",
+    "По сертификату",
+    "Выполнение",
+    "Сумма",
+  ];
+
+  /** The invoice list's columns: the other party of the caller, both for an operator. */
+  function invoiceColumns() {
+    const role = state.session && state.session.role;
+    const columns = [
+      [
+        "Счёт",
+        (inv) => ({
+          value: h(
+            "a",
+            { class: "open", href: `#/invoices/${encodeURIComponent(inv.invoice_id)}` },
+            `№${NBSP}${inv.number}`,
+          ),
+          className: "number",
+        }),
+      ],
+      ["Вид", (inv) => INVOICE_KIND[inv.kind] || inv.kind],
+      ["Месяц", (inv) => formatMonth(inv.month)],
+    ];
+    const party = (name) => ({ value: name, className: "title" });
+    if (role !== "payer") columns.push(["Плательщик", (inv) => party(inv.payer_name)]);
+    if (role !== "provider") columns.push(["Организация", (inv) => party(inv.provider_name)]);
+    columns.push(
+      ["Строк", (inv) => num(String(inv.lines_count))],
+      ["Сумма", (inv) => ({ value: formatKopecks(inv.amount_kopecks), className: "num amount" })],
+      ["Статус", (inv) => badge(INVOICE_STATUS[inv.status] || inv.status, inv.status)],
+    );
+    return columns;
+  }
+
+  /** A table of invoices from GET /invoices with `filters`, paged. */
+  function invoiceTable(filters, id, emptyText) {
+    const columns = invoiceColumns();
+    const head = columns.map(([title]) => title);
+    const body = h("tbody", { id });
+    const { footer, next } = pager(
+      body,
+      (cursor) => api("GET", "/invoices", { query: { ...filters, limit: PAGE_SIZE, cursor } }),
+      (inv) =>
+        row(
+          {
+            "data-invoice-id": inv.invoice_id,
+            "data-kind": inv.kind,
+            "data-month": inv.month,
+            "data-status": inv.status,
+          },
+          head,
+          columns.map(([, cell]) => cell(inv)),
+        ),
+      emptyText,
+    );
+    return { element: h("div", {}, tableWrap(head, body), footer), next };
+  }
+
+  function renderInvoices(main, params) {
+    const role = state.session.role;
+    main.append(h("h1", { class: "page-title" }, "Счета"));
+    const listSlot = h("div", {});
+    const filters = {};
+    for (const name of ["month", "kind", "status"]) {
+      const value = params.get(name);
+      if (value) filters[name] = value;
+    }
+    const form = h(
+      "form",
+      { id: "invoice-filters", class: "filters" },
+      field("Месяц", h("input", { name: "month", type: "month", value: filters.month })),
+      field("Вид", select("kind", [["", "Любой"], ...Object.entries(INVOICE_KIND)], filters.kind)),
+      field(
+        "Статус",
+        select("status", [["", "Любой"], ...Object.entries(INVOICE_STATUS)], filters.status),
+      ),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "submit" }, "Показать"),
+        h("button", { type: "reset", class: "secondary" }, "Сбросить"),
+      ),
+    );
+    // The filters live in the address, so that "back" from an invoice returns to the same list.
+    const go = (data) => {
+      const query = new URLSearchParams();
+      for (const name of ["month", "kind", "status"]) {
+        const value = String(data.get(name) || "").trim();
+        if (value) query.set(name, value);
+      }
+      navigate(query.toString() ? `#/invoices?${query}` : "#/invoices");
+    };
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      go(new FormData(form));
+    });
+    form.addEventListener("reset", (event) => {
+      event.preventDefault();
+      go(new FormData());
+    });
+    const intro = {
+      provider: "Счета плательщиков за обучение по сертификатам в ваших программах.",
+      payer: "Счета организаций за обучение по сертификатам: примите счёт после проверки и отметьте оплату.",
+      operator: "Все счета, новые месяцы сначала.",
+    }[role];
+    const load = () => {
+      const table = invoiceTable(filters, "invoices", "Счетов пока нет.");
+      listSlot.replaceChildren(table.element);
+      return table.next();
+    };
+    // A completed run has new invoices: the list below shows them too.
+    if (role === "operator") main.append(invoiceRunPanel(load));
+    main.append(section("Список счетов", h("p", { class: "muted" }, intro), form, listSlot));
+    return load();
+  }
+
+  function invoiceRunPanel(onCompleted) {
+    const report = h("div", { id: "invoice-run" });
+    const invoicesSlot = h("div", { id: "invoice-run-invoices" });
+    const msg = slot();
+    const month = h("input", {
+      name: "month",
+      type: "month",
+      required: true,
+      value: isoToday().slice(0, 7),
+    });
+    const kind = select(
+      "kind",
+      [
+        ["advance", "Аванс"],
+        ["final", "Итоговые"],
+      ],
+      "advance",
+    );
+    const start = h("button", { type: "submit" }, "Сформировать счета");
+    const show = h("button", { type: "button", class: "secondary" }, "Показать итоги");
+    const form = h(
+      "form",
+      { id: "invoice-run-form", class: "form grid" },
+      field("Месяц", month, "Аванс — за начавшийся месяц; итоговые — после завершённого списания месяца."),
+      field("Вид счетов", kind),
+      h("div", { class: "actions" }, start, show),
+    );
+    const view = state.view;
+    const runPath = (m, k) => `/invoice-runs/${encodeURIComponent(m)}/${encodeURIComponent(k)}`;
+    let listed = null; // the run whose invoices are listed
+    const render = (run) => {
+      if (!current(view)) return;
+      report.replaceChildren(invoiceRunReport(run));
+      if (run.status === "running") {
+        invoicesSlot.replaceChildren();
+        listed = null;
+        later(POLL_MS, () =>
+          api("GET", runPath(run.month, run.kind))
+            .then(render)
+            .catch((error) => current(view) && showError(msg, error)),
+        );
+        return;
+      }
+      const key = `${run.month}/${run.kind}/${run.started_at}`;
+      if (listed === key) return;
+      listed = key;
+      const table = invoiceTable(
+        { month: run.month, kind: run.kind },
+        "run-invoices",
+        "Счетов за этот месяц нет.",
+      );
+      invoicesSlot.replaceChildren(
+        h("h3", {}, `Счета за ${formatMonth(run.month)} (${INVOICE_KIND[run.kind] || run.kind})`),
+        table.element,
+      );
+      table.next();
+      onCompleted();
+    };
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      msg.replaceChildren();
+      busy(start, async () => {
+        try {
+          render(await api("POST", "/invoice-runs", { body: { month: month.value, kind: kind.value } }));
+        } catch (error) {
+          markInvalid(form, error);
+          showError(msg, error);
+        }
+      });
+    });
+    show.addEventListener("click", () => {
+      msg.replaceChildren();
+      busy(show, async () => {
+        try {
+          render(await api("GET", runPath(month.value, kind.value)));
+        } catch (error) {
+          if (error.code === "not_found") {
+            report.replaceChildren();
+            invoicesSlot.replaceChildren();
+            listed = null;
+            showInfo(msg, `За ${formatMonth(month.value)} такие счета ещё не формировались.`);
+          } else showError(msg, error);
+        }
+      });
+    });
+    return section("Формирование счетов", form, msg, report, invoicesSlot);
+  }
+
+  function invoiceRunReport(run) {
+    return h(
+      "div",
+      { class: "card report", "data-status": run.status, "data-month": run.month, "data-kind": run.kind },
+      h("h3", {}, `${run.kind === "final" ? "Итоговые счета" : "Авансы"} за ${formatMonth(run.month)}`),
+      h(
+        "div",
+        { class: "badges" },
+        badge(RUN_STATUS[run.status] || run.status, run.status),
+        run.status === "running" ? h("span", { class: "muted" }, "итоги обновляются…") : null,
+      ),
+      facts([
+        ["Счетов", run.invoices_count, "invoices_count"],
+        ["Строк", run.lines_count, "lines_count"],
+        ["Сумма", formatKopecks(run.amount_kopecks), "amount_kopecks"],
+        ["Начало", formatTimestamp(run.started_at)],
+        ["Окончание", formatTimestamp(run.finished_at)],
+      ]),
+    );
+  }
+
+  async function renderInvoice(main, _params, invoiceId) {
+    const head = h("div", { id: "invoice" });
+    const msg = slot();
+    const actions = h("div", { id: "invoice-actions" });
+    const body = h("tbody", { id: "invoice-lines" });
+    main.append(
+      section(null, h("a", { href: "#/invoices", class: "back" }, "← Все счета"), head, msg, actions),
+    );
+    const view = state.view;
+    const path = `/invoices/${encodeURIComponent(invoiceId)}`;
+    const show = (invoice) => {
+      if (!current(view)) return;
+      head.replaceChildren(invoiceHead(invoice));
+      actions.replaceChildren(...invoiceActions(invoice, path, show));
+    };
+    let invoice;
+    try {
+      invoice = await api("GET", path);
+    } catch (error) {
+      if (current(view)) showError(msg, error);
+      return;
+    }
+    show(invoice);
+    const { footer, next } = pager(
+      body,
+      (cursor) => api("GET", `${path}/lines`, { query: { limit: PAGE_SIZE, cursor } }),
+      (() => {
+        let number = 0;
+        return (line) => {
+          number += 1;
+          return row({ "data-enrollment-id": line.enrollment_id, "data-month": line.month }, LINES_HEAD, [
+            num(number),
+            { value: line.certificate_number, className: "certificate" },
+            { value: line.enrollment_id, className: "id" },
+            { value: line.program_title, className: "title" },
+            formatMonth(line.month),
+            num(formatKopecks(line.certificate_kopecks)),
+            num(line.completeness_percent === null ? "—" : `${line.completeness_percent}${NBSP}%`),
+            { value: formatKopecks(line.amount_kopecks), className: "num amount" },
+          ]);
+        };
+      })(),
+      "В счёте нет строк.",
+    );
+    main.append(section("Строки счёта", tableWrap(LINES_HEAD, body), footer));
+    await next();
+  }
+
+  function invoiceHead(invoice) {
+    const final = invoice.kind === "final";
+    return h(
+      "div",
+      { "data-invoice-id": invoice.invoice_id, "data-status": invoice.status, "data-kind": invoice.kind },
+      h("h1", { id: "invoice-title" }, `Счёт №${NBSP}${invoice.number}`),
+      h(
+        "div",
+        { class: "badges" },
+        badge(INVOICE_KIND[invoice.kind] || invoice.kind),
+        h(
+          "span",
+          { "data-field": "status" },
+          badge(INVOICE_STATUS[invoice.status] || invoice.status, invoice.status),
+        ),
+      ),
+      facts([
+        ["Вид", INVOICE_KIND[invoice.kind] || invoice.kind, "kind"],
+        ["Месяц", formatMonth(invoice.month), "month"],
+        ["Плательщик", invoice.payer_name, "payer_name"],
+        ["Организация", invoice.provider_name, "provider_name"],
+        ["ИНН организации", invoice.provider_inn || "—", "provider_inn"],
+        ["Строк", invoice.lines_count, "lines_count"],
+        final ? ["Списано за месяц", formatKopecks(invoice.charged_total_kopecks), "charged_total_kopecks"] : null,
+        final ? ["Аванс за месяц", formatKopecks(invoice.advance_kopecks), "advance_kopecks"] : null,
+        [
+          final && invoice.amount_kopecks < 0 ? "К возврату организацией" : "К оплате",
+          formatKopecks(invoice.amount_kopecks),
+          "amount_kopecks",
+        ],
+        ["Сформирован", formatTimestamp(invoice.formed_at), "formed_at"],
+        ["Принят", formatTimestamp(invoice.accepted_at), "accepted_at"],
+        ["Дата оплаты", formatDate(invoice.paid_on), "paid_on"],
+        ["Платёжное поручение", invoice.payment_order || "—", "payment_order"],
+      ]),
+    );
+  }
+
+  /** The register's downloads for everyone; accepting and paying for a payer or an operator. */
+  function invoiceActions(invoice, path, show) {
+    const msg = slot();
+    const register = (format) => {
+      const button = h(
+        "button",
+        { type: "button", class: "secondary register", "data-format": format },
+        `Реестр ${format.toUpperCase()}`,
+      );
+      button.addEventListener("click", () =>
+        busy(button, async () => {
+          msg.replaceChildren();
+          try {
+            const name = await download(`${path}/register`, { query: { format } }, `register.${format}`);
+            showOk(msg, `Реестр сохранён: ${name}.`);
+          } catch (error) {
+            showError(msg, error);
+          }
+        }),
+      );
+      return button;
+    };
+    const parts = [h("div", { class: "actions downloads" }, register("csv"), register("xlsx"))];
+    const role = state.session && state.session.role;
+    if (role !== "payer" && role !== "operator") return [...parts, msg];
+    // A repeated step answers the same invoice: a double click or a retry changes nothing.
+    const step = (button, run, note) =>
+      busy(button, async () => {
+        msg.replaceChildren();
+        try {
+          const updated = await run();
+          show(updated);
+          const fresh = document.querySelector("#invoice-actions .msg");
+          if (fresh) showOk(fresh, note(updated));
+        } catch (error) {
+          showError(msg, error);
+        }
+      });
+    if (invoice.status === "formed") {
+      const accept = h("button", { type: "button", id: "accept-invoice" }, "Принять счёт");
+      accept.addEventListener("click", () =>
+        step(
+          accept,
+          () => api("POST", `${path}/accept`),
+          () => "Счёт принят. Теперь можно отметить оплату.",
+        ),
+      );
+      parts.push(
+        h("p", { class: "muted" }, "Проверьте строки счёта и примите его: после этого счёт можно оплатить."),
+        h("div", { class: "actions" }, accept),
+      );
+    } else if (invoice.status === "accepted") {
+      const submit = h("button", { type: "submit" }, "Отметить оплату");
+      const form = h(
+        "form",
+        { id: "pay-form", class: "form grid" },
+        field("Дата оплаты", h("input", { name: "paid_on", type: "date", required: true, value: isoToday() })),
+        field(
+          "Платёжное поручение",
+          h("input", {
+            name: "payment_order",
+            required: true,
+            maxlength: 50,
+            autocomplete: "off",
+            placeholder: "№ 1234",
+          }),
+        ),
+        h("div", { class: "actions" }, submit),
+      );
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const data = new FormData(form);
+        const body = {
+          paid_on: String(data.get("paid_on") || ""),
+          payment_order: String(data.get("payment_order") || "").trim(),
+        };
+        step(
+          submit,
+          async () => {
+            try {
+              const paid = await api("POST", `${path}/pay`, { body });
+              markInvalid(form, null);
+              return paid;
+            } catch (error) {
+              markInvalid(form, error);
+              throw error;
+            }
+          },
+          (paid) => `Оплата отмечена: ${formatDate(paid.paid_on)}, платёжное поручение ${paid.payment_order}.`,
+        );
+      });
+      parts.push(h("h3", {}, invoice.amount_kopecks < 0 ? "Возврат от организации" : "Оплата"), form);
+    }
+    return [...parts, msg];
+  }
+
   // --- Router --------------------------------------------------------------------------------
 
   const ROUTES = [
@@ -2016,6 +2491,8 @@
     [/^operator$/, renderOperator, "operator"],
     [/^operator\/payers$/, renderPayers, "operator"],
     [/^payer$/, renderPayer, "payer"],
+    [/^invoices$/, renderInvoices, INVOICE_ROLES],
+    [/^invoices\/([^/]+)$/, renderInvoice, INVOICE_ROLES],
   ];
 
   function route() {
@@ -2039,13 +2516,15 @@
       return;
     }
     const [pattern, render, role] = found;
-    if (role && (!state.session || state.session.role !== role)) {
+    const roles = role ? [].concat(role) : [];
+    if (roles.length && (!state.session || !roles.includes(state.session.role))) {
+      const names = roles.map((r) => `«${ROLE_NAMES[r]}»`).join(" или ");
       main.append(
         section(
           null,
           h("h1", {}, "Нужен вход"),
-          h("p", {}, `Раздел доступен после входа как «${ROLE_NAMES[role]}».`),
-          h("div", { class: "actions" }, signInButton(role)),
+          h("p", {}, `Раздел доступен после входа как ${names}.`),
+          h("div", { class: "actions" }, roles.map((r) => signInButton(r))),
         ),
       );
       return;
