@@ -82,7 +82,7 @@ def _transaction_bytes(handler: Any) -> int:
             table = backend.get_table(op["TableName"])
             item = stored(table, *backend.get_keys_value(table, op["Key"]))
         except Exception:  # noqa: BLE001 - moto reports a bad table or key itself
-            continue
+            item = None
         total += item_size(item.to_json()["Attributes"]) if item else 0
     return total
 
